@@ -1,0 +1,81 @@
+# rbmap build. `make` builds build/rbmap; `make run` and `make test` do the whole
+# set-up (packages, private PostGIS under var/, schema, territories, demo data).
+
+CC      ?= cc
+PKGS    := libpq proj gdal libmicrohttpd jansson zlib
+CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wvla -I. \
+               $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -I$(shell pg_config --includedir 2>/dev/null)
+LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+
+RELEASE_FLAGS := -O2 -g
+ASAN_FLAGS    := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+
+MODULES := util geo db tiles styles server
+SRC     := $(foreach m,$(MODULES),$(wildcard $(m)/*.c))
+LIB_SRC := $(filter-out server/main.c,$(SRC))
+MIGRATIONS := $(sort $(wildcard db/migrations/*.sql))
+GEN_SRC := build/gen/migrations_embedded.c
+UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
+
+OBJ_REL  := $(patsubst %.c,build/obj/%.o,$(LIB_SRC) $(GEN_SRC))
+OBJ_ASAN := $(patsubst %.c,build/asan-obj/%.o,$(LIB_SRC) $(GEN_SRC))
+
+PG_SH := scripts/pg.sh
+
+.PHONY: all asan deps db demo-db run test test-unit test-integration clean distclean bench
+all: build/rbmap
+
+build/gen/migrations_embedded.c: $(MIGRATIONS) scripts/embed_migrations.sh
+	@mkdir -p $(dir $@)
+	sh scripts/embed_migrations.sh $(MIGRATIONS) > $@
+
+build/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(RELEASE_FLAGS) -MMD -MP -c $< -o $@
+build/asan-obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(ASAN_FLAGS) -MMD -MP -c $< -o $@
+
+build/rbmap: $(OBJ_REL) build/obj/server/main.o
+	$(CC) $(RELEASE_FLAGS) $^ -o $@ $(LDLIBS)
+build/asan/rbmap: $(OBJ_ASAN) build/asan-obj/server/main.o
+	@mkdir -p $(dir $@)
+	$(CC) $(ASAN_FLAGS) $^ -o $@ $(LDLIBS)
+build/asan/tests/%: tests/unit/%.c tests/unit/unit.h $(OBJ_ASAN)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(ASAN_FLAGS) $< $(OBJ_ASAN) -o $@ $(LDLIBS)
+
+asan: build/asan/rbmap $(addprefix build/asan/tests/,$(UNIT_TESTS))
+
+# Installs the Debian packages that are missing (sudo when not root).
+deps:
+	@sh scripts/deps.sh
+
+# Private PostgreSQL+PostGIS cluster under var/ with schema, territories and demo data.
+db: deps build/rbmap
+	@sh $(PG_SH) start
+	@./build/rbmap migrate --db "$$(sh $(PG_SH) url)"
+	@sh scripts/load_demo.sh "$$(sh $(PG_SH) url)"
+
+demo-db: db
+	@sh $(PG_SH) url
+
+run: db
+	RBMAP_DB="$$(sh $(PG_SH) url)" ./build/rbmap serve $(if $(RBMAP_LISTEN),,--listen 127.0.0.1:8080)
+
+test: db asan
+	@sh scripts/run_tests.sh "$$(sh $(PG_SH) url)"
+
+test-unit: asan
+	@sh scripts/run_tests.sh --unit-only
+
+bench: db
+	@sh bench/run.sh "$$(sh $(PG_SH) url)"
+
+clean:
+	rm -rf build
+distclean: clean
+	-sh $(PG_SH) stop
+	rm -rf var
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,33 @@
+/* Configuration: built-in defaults, then a file (--config FILE or $RBMAP_CONFIG), then
+ * RBMAP_* environment variables, then command-line flags; later ones win. The file
+ * holds `key = value` lines with the same keys as below; `#` starts a comment. */
+#ifndef RBMAP_SERVER_CONFIG_H
+#define RBMAP_SERVER_CONFIG_H
+#include <stddef.h>
+
+struct config {
+    char listen_host[64];      /* listen = HOST:PORT          RBMAP_LISTEN */
+    int listen_port;
+    char db[1024];             /* db = CONNINFO                RBMAP_DB */
+    int threads;               /* threads = N (worker pool)     RBMAP_THREADS */
+    int db_pool_size;          /* db_pool_size = N             RBMAP_DB_POOL_SIZE */
+    int db_wait_ms;            /* db_wait_ms = N: wait for a free connection */
+    int statement_timeout_ms;  /* statement_timeout_ms = N     RBMAP_STATEMENT_TIMEOUT_MS */
+    size_t max_body_bytes;     /* max_body_bytes = N           RBMAP_MAX_BODY_BYTES */
+    int connection_timeout_s;  /* connection_timeout_s = N: idle or slow clients */
+    int max_connections;       /* max_connections = N */
+    int per_ip_connection_limit; /* per_ip_connection_limit = N */
+    int migrate_on_start;      /* migrate = yes|no             RBMAP_MIGRATE */
+    char public_url[256];      /* public_url = https://...     RBMAP_PUBLIC_URL */
+    char access_log[256];      /* access_log = - | FILE | off  RBMAP_ACCESS_LOG */
+    int reproject_max_points;  /* reproject_max_points = N */
+};
+
+void config_defaults(struct config *cfg);
+/* Applies one `key = value` setting; returns -1 with a message for an unknown key or
+ * a bad value. */
+int config_set(struct config *cfg, const char *key, const char *value, char *err, size_t errlen);
+int config_load_file(struct config *cfg, const char *path, char *err, size_t errlen);
+int config_load_env(struct config *cfg, char *err, size_t errlen);
+
+#endif
