@@ -31,19 +31,24 @@ build/gen/migrations_embedded.c: $(MIGRATIONS) scripts/embed_migrations.sh
 
 build/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_BASE) $(RELEASE_FLAGS) -MMD -MP -c $< -o $@
+	@echo "CC $<"
+	@$(CC) $(CFLAGS_BASE) $(RELEASE_FLAGS) -MMD -MP -c $< -o $@
 build/asan-obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_BASE) $(ASAN_FLAGS) -MMD -MP -c $< -o $@
+	@echo "CC (asan) $<"
+	@$(CC) $(CFLAGS_BASE) $(ASAN_FLAGS) -MMD -MP -c $< -o $@
 
 build/rbmap: $(OBJ_REL) build/obj/server/main.o
-	$(CC) $(RELEASE_FLAGS) $^ -o $@ $(LDLIBS)
+	@echo "LD $@"
+	@$(CC) $(RELEASE_FLAGS) $^ -o $@ $(LDLIBS)
 build/asan/rbmap: $(OBJ_ASAN) build/asan-obj/server/main.o
 	@mkdir -p $(dir $@)
-	$(CC) $(ASAN_FLAGS) $^ -o $@ $(LDLIBS)
+	@echo "LD $@"
+	@$(CC) $(ASAN_FLAGS) $^ -o $@ $(LDLIBS)
 build/asan/tests/%: tests/unit/%.c tests/unit/unit.h $(OBJ_ASAN)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_BASE) $(ASAN_FLAGS) $< $(OBJ_ASAN) -o $@ $(LDLIBS)
+	@echo "LD $@"
+	@$(CC) $(CFLAGS_BASE) $(ASAN_FLAGS) $< $(OBJ_ASAN) -o $@ $(LDLIBS)
 
 asan: build/asan/rbmap $(addprefix build/asan/tests/,$(UNIT_TESTS))
 

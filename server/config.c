@@ -1,2 +1,190 @@
 #include "server/config.h"
-void config_defaults(struct config *cfg) { (void)cfg; }
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+void config_defaults(struct config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    snprintf(cfg->listen_host, sizeof cfg->listen_host, "127.0.0.1");
+    cfg->listen_port = 8080;
+    cfg->threads = 8;
+    cfg->db_pool_size = 8;
+    cfg->db_wait_ms = 2000;
+    cfg->statement_timeout_ms = 10000;
+    cfg->max_body_bytes = 8 * 1024 * 1024;
+    cfg->connection_timeout_s = 30;
+    cfg->max_connections = 512;
+    cfg->per_ip_connection_limit = 64;
+    cfg->migrate_on_start = 1;
+    snprintf(cfg->access_log, sizeof cfg->access_log, "-");
+    cfg->reproject_max_points = 100000;
+}
+
+static int parse_int(const char *key, const char *value, long min, long max, long *out, char *err,
+                     size_t errlen)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(value, &end, 10);
+    if (errno || end == value || *end || v < min || v > max) {
+        snprintf(err, errlen, "%s must be an integer between %ld and %ld, not '%s'", key, min, max, value);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static int parse_listen(struct config *cfg, const char *value, char *err, size_t errlen)
+{
+    const char *colon = strrchr(value, ':');
+    if (!colon || colon == value || (size_t)(colon - value) >= sizeof cfg->listen_host) {
+        snprintf(err, errlen, "listen must be HOST:PORT, not '%s'", value);
+        return -1;
+    }
+    long port;
+    if (parse_int("listen port", colon + 1, 1, 65535, &port, err, errlen) < 0)
+        return -1;
+    memcpy(cfg->listen_host, value, (size_t)(colon - value));
+    cfg->listen_host[colon - value] = '\0';
+    cfg->listen_port = (int)port;
+    return 0;
+}
+
+static int parse_bool(const char *key, const char *value, int *out, char *err, size_t errlen)
+{
+    if (!strcasecmp(value, "yes") || !strcasecmp(value, "true") || !strcmp(value, "1") || !strcasecmp(value, "on"))
+        *out = 1;
+    else if (!strcasecmp(value, "no") || !strcasecmp(value, "false") || !strcmp(value, "0") || !strcasecmp(value, "off"))
+        *out = 0;
+    else {
+        snprintf(err, errlen, "%s must be yes or no, not '%s'", key, value);
+        return -1;
+    }
+    return 0;
+}
+
+static int copy_string(const char *key, char *dst, size_t dstlen, const char *value, char *err, size_t errlen)
+{
+    if (strlen(value) >= dstlen) {
+        snprintf(err, errlen, "%s is too long (at most %zu characters)", key, dstlen - 1);
+        return -1;
+    }
+    snprintf(dst, dstlen, "%s", value);
+    return 0;
+}
+
+struct int_setting {
+    const char *key;
+    size_t offset;
+    long min, max;
+};
+
+static const struct int_setting int_settings[] = {
+    {"threads", offsetof(struct config, threads), 1, 256},
+    {"db_pool_size", offsetof(struct config, db_pool_size), 1, 256},
+    {"db_wait_ms", offsetof(struct config, db_wait_ms), 0, 60000},
+    {"statement_timeout_ms", offsetof(struct config, statement_timeout_ms), 0, 3600000},
+    {"connection_timeout_s", offsetof(struct config, connection_timeout_s), 1, 3600},
+    {"max_connections", offsetof(struct config, max_connections), 1, 100000},
+    {"per_ip_connection_limit", offsetof(struct config, per_ip_connection_limit), 0, 100000},
+    {"reproject_max_points", offsetof(struct config, reproject_max_points), 1, 10000000},
+};
+
+int config_set(struct config *cfg, const char *key, const char *value, char *err, size_t errlen)
+{
+    if (!strcmp(key, "listen"))
+        return parse_listen(cfg, value, err, errlen);
+    if (!strcmp(key, "db"))
+        return copy_string(key, cfg->db, sizeof cfg->db, value, err, errlen);
+    if (!strcmp(key, "public_url"))
+        return copy_string(key, cfg->public_url, sizeof cfg->public_url, value, err, errlen);
+    if (!strcmp(key, "access_log"))
+        return copy_string(key, cfg->access_log, sizeof cfg->access_log, value, err, errlen);
+    if (!strcmp(key, "migrate"))
+        return parse_bool(key, value, &cfg->migrate_on_start, err, errlen);
+    if (!strcmp(key, "max_body_bytes")) {
+        long v;
+        if (parse_int(key, value, 1024, 1024L * 1024 * 1024, &v, err, errlen) < 0)
+            return -1;
+        cfg->max_body_bytes = (size_t)v;
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof int_settings / sizeof int_settings[0]; i++) {
+        if (strcmp(key, int_settings[i].key))
+            continue;
+        long v;
+        if (parse_int(key, value, int_settings[i].min, int_settings[i].max, &v, err, errlen) < 0)
+            return -1;
+        *(int *)((char *)cfg + int_settings[i].offset) = (int)v;
+        return 0;
+    }
+    snprintf(err, errlen, "unknown setting '%s'", key);
+    return -1;
+}
+
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' || s[n - 1] == '\r'))
+        s[--n] = '\0';
+    return s;
+}
+
+int config_load_file(struct config *cfg, const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "cannot open config file %s: %s", path, strerror(errno));
+        return -1;
+    }
+    char line[2048];
+    int lineno = 0;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        char *s = trim(line);
+        if (!*s || *s == '#')
+            continue;
+        char *eq = strchr(s, '=');
+        if (!eq) {
+            snprintf(err, errlen, "%s:%d: expected 'key = value'", path, lineno);
+            fclose(f);
+            return -1;
+        }
+        *eq = '\0';
+        char inner[512];
+        if (config_set(cfg, trim(s), trim(eq + 1), inner, sizeof inner) < 0) {
+            snprintf(err, errlen, "%s:%d: %s", path, lineno, inner);
+            fclose(f);
+            return -1;
+        }
+    }
+    fclose(f);
+    return 0;
+}
+
+int config_load_env(struct config *cfg, char *err, size_t errlen)
+{
+    static const char *const keys[] = {"listen", "db", "threads", "db_pool_size", "statement_timeout_ms",
+                                       "max_body_bytes", "migrate", "public_url", "access_log"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        char name[64] = "RBMAP_";
+        for (size_t j = 0; keys[i][j] && j + 7 < sizeof name; j++)
+            name[6 + j] = (char)(keys[i][j] >= 'a' && keys[i][j] <= 'z' ? keys[i][j] - 32 : keys[i][j]);
+        const char *value = getenv(name);
+        if (!value || !*value)
+            continue;
+        char inner[512];
+        if (config_set(cfg, keys[i], value, inner, sizeof inner) < 0) {
+            snprintf(err, errlen, "%s: %s", name, inner);
+            return -1;
+        }
+    }
+    return 0;
+}

@@ -1,3 +1,145 @@
+/* `rbmap serve`: reads the configuration, brings the schema up to date, opens the
+ * connection pool and serves until SIGTERM or SIGINT, then drains and exits cleanly. */
 #include "server/serve.h"
+
+#include "db/connect.h"
+#include "db/migrate.h"
+#include "server/access_log.h"
+#include "server/context.h"
+#include "server/http_server.h"
+#include "server/metrics.h"
+#include "server/routes.h"
+
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
-int cmd_serve(int argc, char **argv) { (void)argc; (void)argv; fprintf(stderr, "todo\n"); return 1; }
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static void serve_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: rbmap serve [--listen HOST:PORT] [--db CONNINFO] [--config FILE] [--threads N]\n"
+            "Serves rbmap over HTTP. Settings come from built-in defaults, then the config file\n"
+            "(--config or $RBMAP_CONFIG, `key = value` lines), then RBMAP_* environment variables\n"
+            "(RBMAP_LISTEN, RBMAP_DB, RBMAP_THREADS, ...), then these flags.\n");
+}
+
+/* Defaults, then file, then environment, then flags: returns 0, or 1/2 to exit with. */
+static int serve_configure(struct config *cfg, int argc, char **argv)
+{
+    static const struct option options[] = {{"listen", required_argument, NULL, 'l'},
+                                            {"db", required_argument, NULL, 'd'},
+                                            {"config", required_argument, NULL, 'c'},
+                                            {"threads", required_argument, NULL, 't'},
+                                            {"help", no_argument, NULL, 'h'},
+                                            {NULL, 0, NULL, 0}};
+    config_defaults(cfg);
+    const char *config_path = getenv("RBMAP_CONFIG");
+    for (int i = 1; i + 1 < argc; i++)
+        if (!strcmp(argv[i], "--config"))
+            config_path = argv[i + 1];
+    char err[1024];
+    if (config_path && *config_path && config_load_file(cfg, config_path, err, sizeof err) < 0) {
+        fprintf(stderr, "rbmap serve: %s\n", err);
+        return 2;
+    }
+    if (config_load_env(cfg, err, sizeof err) < 0) {
+        fprintf(stderr, "rbmap serve: %s\n", err);
+        return 2;
+    }
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "l:d:c:t:h", options, NULL)) != -1) {
+        const char *key = NULL;
+        switch (c) {
+        case 'l': key = "listen"; break;
+        case 'd': key = "db"; break;
+        case 't': key = "threads"; break;
+        case 'c': continue;
+        case 'h': serve_usage(stdout); return 1;
+        default: serve_usage(stderr); return 2;
+        }
+        if (config_set(cfg, key, optarg, err, sizeof err) < 0) {
+            fprintf(stderr, "rbmap serve: --%s: %s\n", key, err);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "rbmap serve: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    if (!cfg->db[0]) {
+        fprintf(stderr, "rbmap serve: no database: pass --db CONNINFO or set RBMAP_DB\n");
+        return 2;
+    }
+    return 0;
+}
+
+/* A database that is down at start is not fatal: the server starts degraded and
+ * /health says so. A migration that fails on a reachable database is fatal. */
+static int serve_migrate(const struct config *cfg)
+{
+    char err[2048];
+    PGconn *conn = db_connect(cfg->db, 0, err, sizeof err);
+    if (!conn) {
+        fprintf(stderr, "rbmap serve: warning: database unreachable at start (%s); serving degraded\n", err);
+        return 0;
+    }
+    int n = db_migrate(conn, 1, err, sizeof err);
+    PQfinish(conn);
+    if (n < 0) {
+        fprintf(stderr, "rbmap serve: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+int cmd_serve(int argc, char **argv)
+{
+    struct config cfg;
+    int rc = serve_configure(&cfg, argc, argv);
+    if (rc)
+        return rc == 1 ? 0 : rc;
+    if (cfg.migrate_on_start && serve_migrate(&cfg) < 0)
+        return 1;
+
+    /* Signals are taken synchronously by this thread; worker threads inherit the mask. */
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    char err[1024];
+    if (access_log_open(cfg.access_log, err, sizeof err) < 0) {
+        fprintf(stderr, "rbmap serve: %s\n", err);
+        return 1;
+    }
+    struct server_ctx ctx = {.cfg = &cfg, .started_at = time(NULL)};
+    ctx.pool = db_pool_create(cfg.db, cfg.db_pool_size, cfg.statement_timeout_ms);
+    ctx.metrics = metrics_create(route_names, route_name_count);
+    struct http_server *server = ctx.pool && ctx.metrics ? http_server_start(&ctx, err, sizeof err) : NULL;
+    if (!server) {
+        fprintf(stderr, "rbmap serve: %s\n", ctx.pool && ctx.metrics ? err : "out of memory");
+        metrics_destroy(ctx.metrics);
+        db_pool_destroy(ctx.pool);
+        access_log_close();
+        return 1;
+    }
+    fprintf(stderr, "rbmap serve: listening on http://%s:%d (%d threads)\n", cfg.listen_host, cfg.listen_port,
+            cfg.threads);
+
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    fprintf(stderr, "rbmap serve: %s received, draining connections\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    http_server_stop(server, 10);
+    metrics_destroy(ctx.metrics);
+    db_pool_destroy(ctx.pool);
+    access_log_close();
+    fprintf(stderr, "rbmap serve: stopped\n");
+    return 0;
+}

@@ -1,0 +1,13 @@
+#!/bin/sh
+# Loads territories and the demo dataset into CONNINFO unless they are already there,
+# so `make run` and `make test` can run any number of times without duplicating data.
+set -eu
+DB="$1"
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+DATA="${RBMAP_DATA:-$ROOT/../shared/data}"
+BIN="$ROOT/build/rbmap"
+count() { psql "$DB" -tAc "$1" 2>/dev/null || echo 0; }
+if [ "$(count 'SELECT count(*) FROM cities')" = "0" ]; then
+  "$BIN" import-territories --db "$DB" --data "$DATA"
+fi
+"$BIN" demo-data --db "$DB" --seed "${RBMAP_DEMO_SEED:-1}"

@@ -1,0 +1,224 @@
+#include "server/http_server.h"
+
+#include "server/access_log.h"
+#include "server/metrics.h"
+#include "server/routes.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+struct http_server {
+    struct MHD_Daemon *daemon;
+    struct server_ctx *ctx;
+};
+
+/* What accumulates between libmicrohttpd's calls for one request. */
+struct pending_request {
+    struct buf body;
+    int body_too_large;
+    struct timespec started;
+};
+
+static double seconds_since(struct timespec start)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - start.tv_sec) + (double)(now.tv_nsec - start.tv_nsec) / 1e9;
+}
+
+int http_dispatch(struct request *req, struct response *res)
+{
+    int index = routes_match(req->method, req->path);
+    if (index == -2)
+        response_error(res, 405, "method %s is not allowed on %s", req->method, req->path);
+    else if (index < 0)
+        response_error(res, 404, "no such endpoint: %s", req->path);
+    else
+        routes[index].handler(req, res);
+    return index;
+}
+
+struct collect_state {
+    struct kv *items;
+    size_t max;
+    size_t n;
+    int overflow;
+};
+
+static enum MHD_Result collect_value(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (void)kind;
+    struct collect_state *st = cls;
+    if (st->n == st->max) {
+        st->overflow = 1;
+        return MHD_NO;
+    }
+    /* Pointers stay valid for the life of the request: libmicrohttpd owns them. */
+    st->items[st->n].key = (char *)key;
+    st->items[st->n].value = (char *)(value ? value : "");
+    st->n++;
+    return MHD_YES;
+}
+
+static void fill_remote_addr(struct MHD_Connection *conn, char *out, size_t outlen)
+{
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    snprintf(out, outlen, "-");
+    if (!info || !info->client_addr)
+        return;
+    const struct sockaddr *sa = info->client_addr;
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)outlen);
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)outlen);
+}
+
+static enum MHD_Result send_response(struct MHD_Connection *conn, struct response *res)
+{
+    size_t len;
+    char *data = buf_detach(&res->body, &len);
+    struct MHD_Response *mhd = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+    if (!mhd) {
+        free(data);
+        return MHD_NO;
+    }
+    MHD_add_response_header(mhd, MHD_HTTP_HEADER_CONTENT_TYPE, res->content_type);
+    for (size_t i = 0; i < res->n_headers; i++)
+        MHD_add_response_header(mhd, res->headers[i].key, res->headers[i].value);
+    enum MHD_Result ret = MHD_queue_response(conn, (unsigned int)res->status, mhd);
+    MHD_destroy_response(mhd);
+    return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                                  const char *version, const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    (void)version;
+    struct http_server *server = cls;
+    struct pending_request *pending = *con_cls;
+    if (!pending) {
+        pending = calloc(1, sizeof(*pending));
+        if (!pending)
+            return MHD_NO;
+        buf_init(&pending->body, server->ctx->cfg->max_body_bytes);
+        clock_gettime(CLOCK_MONOTONIC, &pending->started);
+        *con_cls = pending;
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        /* Past the limit the rest of the upload is read and dropped, so the client
+         * gets a clean 413 instead of a reset connection. */
+        if (!pending->body_too_large && !buf_append(&pending->body, upload_data, *upload_data_size))
+            pending->body_too_large = 1;
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+
+    struct request req;
+    memset(&req, 0, sizeof req);
+    req.method = method;
+    req.path = url;
+    req.ctx = server->ctx;
+    req.body = pending->body.data;
+    req.body_len = pending->body.len;
+    scope_public(&req.scope);
+    fill_remote_addr(conn, req.remote_addr, sizeof req.remote_addr);
+    struct collect_state params = {req.params, REQUEST_MAX_PARAMS, 0, 0};
+    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_value, &params);
+    req.n_params = params.n;
+    struct collect_state headers = {req.headers, REQUEST_MAX_HEADERS, 0, 0};
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_value, &headers);
+    req.n_headers = headers.n;
+
+    struct response res;
+    response_init(&res);
+    int index = -1;
+    if (pending->body_too_large)
+        response_error(&res, 413, "request body larger than %zu bytes", server->ctx->cfg->max_body_bytes);
+    else if (params.overflow)
+        response_error(&res, 400, "too many query parameters (at most %d)", REQUEST_MAX_PARAMS);
+    else if (headers.overflow)
+        response_error(&res, 431, "too many request headers (at most %d)", REQUEST_MAX_HEADERS);
+    else
+        index = http_dispatch(&req, &res);
+
+    int status = res.status;
+    size_t bytes = res.body.len;
+    enum MHD_Result ret = send_response(conn, &res);
+    double elapsed = seconds_since(pending->started);
+    const char *route_name = index >= 0 ? routes[index].name : NULL;
+    metrics_observe(server->ctx->metrics, index >= 0 ? routes_name_index(&routes[index]) : route_name_count,
+                    status, elapsed);
+    access_log_write(&req, route_name, status, bytes, elapsed);
+    response_free(&res);
+    return ret;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    struct pending_request *pending = *con_cls;
+    if (pending) {
+        buf_free(&pending->body);
+        free(pending);
+        *con_cls = NULL;
+    }
+}
+
+struct http_server *http_server_start(struct server_ctx *ctx, char *err, size_t errlen)
+{
+    const struct config *cfg = ctx->cfg;
+    struct sockaddr_in addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons((uint16_t)cfg->listen_port);
+    if (inet_pton(AF_INET, cfg->listen_host, &addr.sin_addr) != 1) {
+        snprintf(err, errlen, "listen address '%s' is not an IPv4 address", cfg->listen_host);
+        return NULL;
+    }
+    struct http_server *server = calloc(1, sizeof(*server));
+    if (!server) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    server->ctx = ctx;
+    server->daemon = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG, (uint16_t)cfg->listen_port, NULL, NULL,
+        on_request, server, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned int)cfg->threads, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg->connection_timeout_s,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cfg->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        (unsigned int)cfg->per_ip_connection_limit, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
+        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
+    if (!server->daemon) {
+        snprintf(err, errlen, "cannot listen on %s:%d (address in use or not permitted)", cfg->listen_host,
+                 cfg->listen_port);
+        free(server);
+        return NULL;
+    }
+    return server;
+}
+
+void http_server_stop(struct http_server *server, int drain_seconds)
+{
+    if (!server)
+        return;
+    MHD_quiesce_daemon(server->daemon);
+    for (int waited = 0; waited < drain_seconds * 10; waited++) {
+        const union MHD_DaemonInfo *info = MHD_get_daemon_info(server->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+        if (!info || info->num_connections == 0)
+            break;
+        usleep(100000);
+    }
+    MHD_stop_daemon(server->daemon);
+    free(server);
+}

@@ -1,0 +1,85 @@
+/* GET /health: is the service alive, can it reach its database, how fresh is the data.
+ * Always 200 while the process serves (later layers keep serving from memory when the
+ * database is away); "status" says "ok" or "degraded" and why. */
+#include "server/context.h"
+#include "server/handlers.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define RBMAP_VERSION "0.1.0"
+
+static double elapsed_ms(struct timespec start)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - start.tv_sec) * 1e3 + (double)(now.tv_nsec - start.tv_nsec) / 1e6;
+}
+
+static json_t *nullable_text(PGresult *r, int col)
+{
+    return PQgetisnull(r, 0, col) ? json_null() : json_string(PQgetvalue(r, 0, col));
+}
+
+/* One round trip gives reachability, schema version and data freshness. */
+static const char health_sql[] =
+    "SELECT (SELECT max(version) FROM rbmap_schema_migrations),"
+    " (SELECT count(*) FROM shantytowns),"
+    " (SELECT count(*) FROM shantytowns WHERE closed_at IS NULL),"
+    " (SELECT count(*) FROM actions),"
+    " (SELECT count(*) FROM cities),"
+    " to_char((SELECT max(updated_at) FROM shantytowns) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+    " to_char((SELECT max(updated_at) FROM actions) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')";
+
+static json_t *database_health(struct server_ctx *ctx, json_t **data)
+{
+    json_t *db = json_object();
+    *data = json_null();
+    if (!ctx || !ctx->pool) {
+        json_object_set_new(db, "reachable", json_false());
+        json_object_set_new(db, "error", json_string("no database configured"));
+        return db;
+    }
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    char err[512];
+    PGconn *conn = db_pool_acquire(ctx->pool, ctx->cfg->db_wait_ms, err, sizeof err);
+    if (!conn) {
+        json_object_set_new(db, "reachable", json_false());
+        json_object_set_new(db, "error", json_string(err));
+        return db;
+    }
+    PGresult *r = PQexec(conn, health_sql);
+    int ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+    json_object_set_new(db, "reachable", json_boolean(ok));
+    json_object_set_new(db, "latency_ms", json_real((double)(long long)(elapsed_ms(start) * 1000) / 1000));
+    if (ok) {
+        json_object_set_new(db, "schema_version", json_integer(atoi(PQgetvalue(r, 0, 0))));
+        json_decref(*data);
+        *data = json_pack("{s:I,s:I,s:I,s:I,s:o,s:o}", "sites", (json_int_t)atoll(PQgetvalue(r, 0, 1)),
+                          "open_sites", (json_int_t)atoll(PQgetvalue(r, 0, 2)), "actions",
+                          (json_int_t)atoll(PQgetvalue(r, 0, 3)), "cities", (json_int_t)atoll(PQgetvalue(r, 0, 4)),
+                          "last_site_change", nullable_text(r, 5), "last_action_change", nullable_text(r, 6));
+    } else {
+        const char *msg = PQresultErrorMessage(r);
+        json_object_set_new(db, "error", json_stringn(msg, strcspn(msg, "\n")));
+    }
+    int broken = PQstatus(conn) != CONNECTION_OK;
+    PQclear(r);
+    db_pool_release(ctx->pool, conn, broken);
+    return db;
+}
+
+void handle_health(struct request *req, struct response *res)
+{
+    json_t *data;
+    json_t *db = database_health(req->ctx, &data);
+    int healthy = json_is_true(json_object_get(db, "reachable"));
+    json_t *doc = json_pack("{s:s,s:s,s:I,s:o,s:o}", "status", healthy ? "ok" : "degraded", "version", RBMAP_VERSION,
+                            "uptime_s", (json_int_t)(req->ctx ? time(NULL) - req->ctx->started_at : 0),
+                            "database", db, "data", data);
+    response_json(res, 200, doc);
+    response_set_header(res, "Cache-Control", "no-store");
+    json_decref(doc);
+}
