@@ -2,8 +2,8 @@
 # set-up (packages, private PostGIS under var/, schema, territories, demo data).
 
 CC      ?= cc
-PKGS    := libpq proj gdal libmicrohttpd jansson zlib
-CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wvla -I. \
+PKGS    := libpq proj gdal libmicrohttpd jansson zlib libprotobuf-c geos
+CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wvla -I. -Ibuild/gen \
                $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -I$(shell pg_config --includedir 2>/dev/null)
 LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 
@@ -14,7 +14,9 @@ MODULES := util geo db tiles styles server
 SRC     := $(foreach m,$(MODULES),$(wildcard $(m)/*.c))
 LIB_SRC := $(filter-out server/main.c,$(SRC))
 MIGRATIONS := $(sort $(wildcard db/migrations/*.sql))
-GEN_SRC := build/gen/migrations_embedded.c
+PROTOS  := $(wildcard tiles/*.proto)
+PROTO_SRC := $(patsubst %.proto,build/gen/%.pb-c.c,$(PROTOS))
+GEN_SRC := build/gen/migrations_embedded.c $(PROTO_SRC)
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 
 OBJ_REL  := $(patsubst %.c,build/obj/%.o,$(LIB_SRC) $(GEN_SRC))
@@ -28,6 +30,15 @@ all: build/rbmap
 build/gen/migrations_embedded.c: $(MIGRATIONS) scripts/embed_migrations.sh
 	@mkdir -p $(dir $@)
 	sh scripts/embed_migrations.sh $(MIGRATIONS) > $@
+
+# Generated protobuf-c code (build/gen/tiles/x.pb-c.h, included as "tiles/x.pb-c.h").
+build/gen/%.pb-c.c build/gen/%.pb-c.h: %.proto
+	@mkdir -p build/gen
+	@echo "PROTOC $<"
+	@protoc-c --c_out=build/gen $<
+
+# Every object may include generated headers.
+$(patsubst %.c,build/obj/%.o,$(LIB_SRC) server/main.c) $(patsubst %.c,build/asan-obj/%.o,$(LIB_SRC) server/main.c): | $(PROTO_SRC)
 
 build/obj/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -6,14 +6,27 @@ PACKAGES="build-essential pkg-config xxd clang libclang-rt-14-dev
  libproj-dev proj-bin proj-data libgdal-dev gdal-bin libgeos-dev
  libmicrohttpd-dev libjansson-dev zlib1g-dev libprotobuf-c-dev protobuf-c-compiler
  libcairo2-dev libpng-dev libjwt-dev libssl-dev
+ libsqlite3-dev sqlite3
  python3-pytest python3-psycopg2 python3-gdal python3-owslib curl"
 missing=""
 for p in $PACKAGES; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
 done
-[ -z "$missing" ] && exit 0
+if [ -n "$missing" ]; then
 echo "deps: installing$missing"
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing
+fi
+
+# Node.js ships with the machine image; install Debian's when it is absent.
+if ! command -v npm >/dev/null 2>&1; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nodejs npm
+fi
+
+# JavaScript test peers (@mapbox/vector-tile, mvt-fixtures, supercluster, ...).
+if [ -f "$(dirname "$0")/../tests/js/package.json" ]; then
+  (cd "$(dirname "$0")/../tests/js" && { [ -d node_modules ] || npm install --no-audit --no-fund --loglevel=error; })
+fi

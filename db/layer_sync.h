@@ -1,0 +1,47 @@
+/* Keeps the in-memory layers equal to the database. A background thread LISTENs on
+ * `rbmap_changes` (db/migrations/003), gathers the notifications of a short window,
+ * reloads the changed rows by id and tells the caller which areas changed (so cached
+ * tiles there can be evicted). Every reconcile_interval_s it compares fingerprints of
+ * memory and database and reloads everything when they differ (a missed notification,
+ * a write with triggers disabled). When the database goes away the thread reconnects
+ * with backoff and reloads everything once it is back. */
+#ifndef RBMAP_DB_LAYER_SYNC_H
+#define RBMAP_DB_LAYER_SYNC_H
+#include "db/site_store.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct layer_sync_hooks {
+    void *ctx;
+    /* A site or action changed inside this lon/lat box (old and new positions). */
+    void (*area_changed)(void *ctx, double minlon, double minlat, double maxlon, double maxlat);
+    /* Everything may have changed (bulk load, reconcile, reconnect). */
+    void (*all_changed)(void *ctx);
+};
+
+struct layer_sync_options {
+    const char *conninfo;
+    int batch_window_ms;      /* gather notifications this long before applying (default 50) */
+    int reconcile_interval_s; /* default 30 */
+};
+
+struct layer_sync_status {
+    bool connected;
+    uint64_t notifications, batches, full_reloads, reconnects;
+    int64_t last_sync_epoch;  /* when memory was last known equal to the database */
+    char last_error[256];
+};
+
+struct layer_sync;
+
+/* Loads everything once (returns NULL with err when the first load fails and
+ * tolerate_down is false; with tolerate_down the thread keeps trying) and starts the
+ * thread. */
+struct layer_sync *layer_sync_start(const struct layer_sync_options *opt, struct site_store *sites,
+                                    const struct layer_sync_hooks *hooks, bool tolerate_down, char *err,
+                                    size_t errlen);
+void layer_sync_stop(struct layer_sync *sync);
+void layer_sync_get_status(struct layer_sync *sync, struct layer_sync_status *out);
+
+#endif
