@@ -18,6 +18,7 @@ struct layer_sync {
     struct layer_sync_options opt;
     char *conninfo;
     struct site_store *sites;
+    struct action_store *actions;
     struct layer_sync_hooks hooks;
     pthread_t thread;
     int stop_pipe[2];
@@ -30,6 +31,7 @@ struct pending_changes {
     int32_t ids[MAX_BATCH_IDS];
     size_t n_ids;
     bool reload_all;
+    bool reload_actions;
     double box[4];
     bool has_box;
 };
@@ -68,10 +70,21 @@ static void report_all(struct layer_sync *sync)
         sync->hooks.all_changed(sync->hooks.ctx);
 }
 
+static int reload_actions(struct layer_sync *sync, PGconn *conn)
+{
+    char err[512];
+    if (action_store_load_all(sync->actions, conn, err, sizeof err) < 0) {
+        set_error(sync, err);
+        return -1;
+    }
+    return 0;
+}
+
 static int reload_all(struct layer_sync *sync, PGconn *conn)
 {
     char err[512];
-    if (site_store_load_all(sync->sites, conn, err, sizeof err) < 0) {
+    if (site_store_load_all(sync->sites, conn, err, sizeof err) < 0 ||
+        action_store_load_all(sync->actions, conn, err, sizeof err) < 0) {
         set_error(sync, err);
         return -1;
     }
@@ -97,6 +110,8 @@ static void gather(struct pending_changes *batch, const char *payload)
             batch->reload_all = true;
         else
             batch->ids[batch->n_ids++] = (int32_t)json_integer_value(id);
+    } else if (!strcmp(kind, "action")) {
+        batch->reload_actions = true;
     }
     if (json_is_array(bbox) && json_array_size(bbox) == 4) {
         double b[4];
@@ -143,6 +158,9 @@ static int apply_batch(struct layer_sync *sync, PGconn *conn, struct pending_cha
         else
             mark_synced(sync);
     }
+    /* A sur_site action follows its sites' positions, so site changes reload actions too. */
+    if (rc == 0 && !batch->reload_all && (batch->reload_actions || batch->n_ids))
+        rc = reload_actions(sync, conn);
     /* Actions change areas too (their points), without touching the site store. */
     if (rc == 0 && batch->has_box && !batch->reload_all)
         report_area(sync, batch->box);
@@ -243,7 +261,7 @@ static void *sync_thread(void *arg)
             break;
         if (drain_notifications(sync, conn, batch) < 0)
             goto connection_lost;
-        bool pending = batch->reload_all || batch->n_ids || batch->has_box;
+        bool pending = batch->reload_all || batch->reload_actions || batch->n_ids || batch->has_box;
         if (pending && batch_deadline == 0)
             batch_deadline = now_seconds() + sync->opt.batch_window_ms / 1000.0;
         if (pending && now_seconds() >= batch_deadline) {
@@ -273,7 +291,7 @@ static void *sync_thread(void *arg)
 }
 
 struct layer_sync *layer_sync_start(const struct layer_sync_options *opt, struct site_store *sites,
-                                    const struct layer_sync_hooks *hooks, bool tolerate_down, char *err,
+                                    struct action_store *actions, const struct layer_sync_hooks *hooks, bool tolerate_down, char *err,
                                     size_t errlen)
 {
     struct layer_sync *sync = calloc(1, sizeof(*sync));
@@ -288,6 +306,7 @@ struct layer_sync *layer_sync_start(const struct layer_sync_options *opt, struct
         sync->opt.reconcile_interval_s = 30;
     sync->conninfo = strdup(opt->conninfo);
     sync->sites = sites;
+    sync->actions = actions;
     if (hooks)
         sync->hooks = *hooks;
     pthread_mutex_init(&sync->lock, NULL);
@@ -298,7 +317,10 @@ struct layer_sync *layer_sync_start(const struct layer_sync_options *opt, struct
         return NULL;
     }
     PGconn *conn = db_connect(sync->conninfo, 0, err, errlen);
-    int loaded = conn ? site_store_load_all(sites, conn, err, errlen) : -1;
+    int loaded = conn && site_store_load_all(sites, conn, err, errlen) == 0 &&
+                         action_store_load_all(actions, conn, err, errlen) == 0
+                     ? 0
+                     : -1;
     if (conn)
         PQfinish(conn);
     if (loaded == 0)

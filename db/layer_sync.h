@@ -7,6 +7,7 @@
  * with backoff and reloads everything once it is back. */
 #ifndef RBMAP_DB_LAYER_SYNC_H
 #define RBMAP_DB_LAYER_SYNC_H
+#include "db/action_store.h"
 #include "db/site_store.h"
 
 #include <stdbool.h>
@@ -39,7 +40,7 @@ struct layer_sync;
  * tolerate_down is false; with tolerate_down the thread keeps trying) and starts the
  * thread. */
 struct layer_sync *layer_sync_start(const struct layer_sync_options *opt, struct site_store *sites,
-                                    const struct layer_sync_hooks *hooks, bool tolerate_down, char *err,
+                                    struct action_store *actions, const struct layer_sync_hooks *hooks, bool tolerate_down, char *err,
                                     size_t errlen);
 void layer_sync_stop(struct layer_sync *sync);
 void layer_sync_get_status(struct layer_sync *sync, struct layer_sync_status *out);
