@@ -1,6 +1,7 @@
 #include "db/site_store.h"
 
 #include "db/site_query.h"
+#include "geo/rtree.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -96,6 +97,7 @@ static void snapshot_free(struct snapshot_impl *s)
     free(s->records);
     free(s->sites);
     free(s->field_types);
+    rtree_free((struct rtree *)s->pub.index);
     free(s);
 }
 
@@ -118,12 +120,30 @@ static struct snapshot_impl *snapshot_new(size_t count)
     return s;
 }
 
+static int index_build(struct snapshot_impl *s)
+{
+    double *xy = malloc((s->pub.count ? s->pub.count : 1) * 2 * sizeof(double));
+    if (!xy)
+        return -1;
+    for (size_t i = 0; i < s->pub.count; i++) {
+        xy[2 * i] = s->sites[i]->lon;
+        xy[2 * i + 1] = s->sites[i]->lat;
+    }
+    s->pub.index = rtree_build_points(xy, s->pub.count);
+    free(xy);
+    return s->pub.index ? 0 : -1;
+}
+
 struct site_store *site_store_create(void)
 {
     struct site_store *store = calloc(1, sizeof(*store));
     if (!store)
         return NULL;
     store->current = snapshot_new(0);
+    if (store->current && index_build(store->current) < 0) {
+        snapshot_free(store->current);
+        store->current = NULL;
+    }
     if (!store->current) {
         free(store);
         return NULL;
@@ -257,6 +277,12 @@ int site_store_load_all(struct site_store *store, PGconn *conn, char *err, size_
     next->pub.count = rows.count;
     rows.count = 0; /* the snapshot owns the records now */
     site_record_list_free(&rows);
+    if (index_build(next) < 0) {
+        snapshot_free(next);
+        pthread_mutex_unlock(&store->write_lock);
+        snprintf(err, errlen, "out of memory indexing sites");
+        return -1;
+    }
     store_swap(store, next);
     pthread_mutex_unlock(&store->write_lock);
     return 0;
@@ -321,6 +347,12 @@ int site_store_apply_ids(struct site_store *store, PGconn *conn, const int32_t *
     rows.count = 0;
     site_record_list_free(&rows);
     free(changed);
+    if (index_build(next) < 0) {
+        snapshot_free(next);
+        pthread_mutex_unlock(&store->write_lock);
+        snprintf(err, errlen, "out of memory indexing sites");
+        return -1;
+    }
     store_swap(store, next);
     pthread_mutex_unlock(&store->write_lock);
     return 0;

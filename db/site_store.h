@@ -68,8 +68,13 @@ struct site_fingerprint {
     int64_t count, sum_id, sum_lat_e6, sum_lon_e6, sum_updated, sum_status;
 };
 
+struct rtree;
+
 struct site_snapshot {
     size_t count;
+    /* Spatial index over (lon, lat) of sites[]; item i is sites[i]. Built with the
+     * snapshot, so every reader of one snapshot sees one consistent index. */
+    const struct rtree *index;
     struct site_fingerprint fingerprint;
     const struct site *const *sites; /* sorted by id */
     size_t n_field_types;
