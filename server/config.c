@@ -23,6 +23,9 @@ void config_defaults(struct config *cfg)
     cfg->migrate_on_start = 1;
     snprintf(cfg->access_log, sizeof cfg->access_log, "-");
     cfg->reproject_max_points = 100000;
+    cfg->tile_cache_mb = 256;
+    cfg->reconcile_interval_s = 30;
+    cfg->tile_max_age_s = 5;
 }
 
 static int parse_int(const char *key, const char *value, long min, long max, long *out, char *err,
@@ -93,6 +96,9 @@ static const struct int_setting int_settings[] = {
     {"max_connections", offsetof(struct config, max_connections), 1, 100000},
     {"per_ip_connection_limit", offsetof(struct config, per_ip_connection_limit), 0, 100000},
     {"reproject_max_points", offsetof(struct config, reproject_max_points), 1, 10000000},
+    {"tile_cache_mb", offsetof(struct config, tile_cache_mb), 1, 65536},
+    {"reconcile_interval_s", offsetof(struct config, reconcile_interval_s), 1, 86400},
+    {"tile_max_age_s", offsetof(struct config, tile_max_age_s), 0, 86400},
 };
 
 int config_set(struct config *cfg, const char *key, const char *value, char *err, size_t errlen)
@@ -105,6 +111,14 @@ int config_set(struct config *cfg, const char *key, const char *value, char *err
         return copy_string(key, cfg->public_url, sizeof cfg->public_url, value, err, errlen);
     if (!strcmp(key, "access_log"))
         return copy_string(key, cfg->access_log, sizeof cfg->access_log, value, err, errlen);
+    if (!strcmp(key, "default_scope")) {
+        if (strcmp(value, "public") && strcmp(value, "national")) {
+            snprintf(err, errlen, "default_scope must be public or national, not '%s'", value);
+            return -1;
+        }
+        cfg->default_scope_national = !strcmp(value, "national");
+        return 0;
+    }
     if (!strcmp(key, "migrate"))
         return parse_bool(key, value, &cfg->migrate_on_start, err, errlen);
     if (!strcmp(key, "max_body_bytes")) {
@@ -172,7 +186,8 @@ int config_load_file(struct config *cfg, const char *path, char *err, size_t err
 int config_load_env(struct config *cfg, char *err, size_t errlen)
 {
     static const char *const keys[] = {"listen", "db", "threads", "db_pool_size", "statement_timeout_ms",
-                                       "max_body_bytes", "migrate", "public_url", "access_log"};
+                                       "max_body_bytes", "migrate", "public_url", "access_log",
+                                       "default_scope", "tile_cache_mb", "reconcile_interval_s"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         char name[64] = "RBMAP_";
         for (size_t j = 0; keys[i][j] && j + 7 < sizeof name; j++)

@@ -21,6 +21,12 @@ struct config {
     char public_url[256];      /* public_url = https://...     RBMAP_PUBLIC_URL */
     char access_log[256];      /* access_log = - | FILE | off  RBMAP_ACCESS_LOG */
     int reproject_max_points;  /* reproject_max_points = N */
+    int default_scope_national; /* default_scope = public|national  RBMAP_DEFAULT_SCOPE: what a
+                                   request without credential sees; national only on closed
+                                   networks and the demo */
+    int tile_cache_mb;         /* tile_cache_mb = N: memory for cached tiles */
+    int reconcile_interval_s;  /* reconcile_interval_s = N: memory vs database check */
+    int tile_max_age_s;        /* tile_max_age_s = N: Cache-Control max-age of tiles */
 };
 
 void config_defaults(struct config *cfg);

@@ -7,12 +7,22 @@
 #include <time.h>
 
 struct metrics;
+struct site_store;
+struct action_store;
+struct tile_cache;
+struct layer_sync;
+struct boundary_set;
 
 struct server_ctx {
     const struct config *cfg;
     struct db_pool *pool;   /* NULL in unit tests of handlers that need no database */
     struct metrics *metrics;
     time_t started_at;
+    struct site_store *sites;      /* in-memory layers, kept in sync by `sync` */
+    struct action_store *actions;
+    struct boundary_set *boundaries; /* loaded once at start; NULL if that failed */
+    struct tile_cache *tiles;
+    struct layer_sync *sync;
 };
 
 #endif

@@ -6,5 +6,7 @@
 void handle_health(struct request *req, struct response *res);
 void handle_metrics(struct request *req, struct response *res);
 void handle_reproject(struct request *req, struct response *res);
+void handle_tiles(struct request *req, struct response *res);
+void handle_catalog(struct request *req, struct response *res);
 
 #endif

@@ -128,7 +128,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     req.ctx = server->ctx;
     req.body = pending->body.data;
     req.body_len = pending->body.len;
-    scope_public(&req.scope);
+    if (server->ctx->cfg->default_scope_national)
+        scope_national(&req.scope, 0);
+    else
+        scope_public(&req.scope);
     fill_remote_addr(conn, req.remote_addr, sizeof req.remote_addr);
     struct collect_state params = {req.params, REQUEST_MAX_PARAMS, 0, 0};
     MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_value, &params);

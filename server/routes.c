@@ -9,10 +9,12 @@ const struct route routes[] = {
     {"GET", "/metrics", "metrics", handle_metrics},
     {"GET", "/reproject", "reproject", handle_reproject},
     {"POST", "/reproject", "reproject", handle_reproject},
+    {"GET", "/catalog", "catalog", handle_catalog},
+    {"GET", "/tiles/*", "tiles", handle_tiles},
 };
 const size_t route_count = sizeof routes / sizeof routes[0];
 
-const char *const route_names[] = {"health", "metrics", "reproject"};
+const char *const route_names[] = {"health", "metrics", "reproject", "catalog", "tiles"};
 const size_t route_name_count = sizeof route_names / sizeof route_names[0];
 
 static bool pattern_matches(const char *pattern, const char *path)

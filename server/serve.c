@@ -2,17 +2,23 @@
  * connection pool and serves until SIGTERM or SIGINT, then drains and exits cleanly. */
 #include "server/serve.h"
 
+#include "db/action_store.h"
 #include "db/connect.h"
+#include "db/layer_sync.h"
 #include "db/migrate.h"
+#include "db/site_store.h"
 #include "server/access_log.h"
 #include "server/context.h"
 #include "server/http_server.h"
 #include "server/metrics.h"
 #include "server/routes.h"
+#include "tiles/boundaries.h"
+#include "tiles/tile_cache.h"
 
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,6 +103,62 @@ static int serve_migrate(const struct config *cfg)
     return 0;
 }
 
+/* Data changed in this area: the cached tiles that show it go. */
+static void evict_area(void *arg, double minlon, double minlat, double maxlon, double maxlat)
+{
+    tile_cache_evict_area(arg, minlon, minlat, maxlon, maxlat);
+}
+
+static void evict_all(void *arg) { tile_cache_clear(arg); }
+
+/* Boundaries change only with a territories import: loaded once. A failure leaves the
+ * layer empty rather than stopping the server. */
+static struct boundary_set *load_boundaries(const struct config *cfg)
+{
+    char err[1024];
+    PGconn *conn = db_connect(cfg->db, 0, err, sizeof err);
+    struct boundary_set *set = conn ? boundary_layer_load(conn, err, sizeof err) : NULL;
+    if (conn)
+        PQfinish(conn);
+    if (!set)
+        fprintf(stderr, "rbmap serve: warning: boundaries not loaded (%s)\n", err);
+    else
+        fprintf(stderr, "rbmap serve: %zu boundaries loaded\n", boundary_layer_count(set));
+    return set;
+}
+
+/* Memory layers, the tile cache and the thread that keeps them equal to the database. */
+static int start_layers(struct server_ctx *ctx)
+{
+    const struct config *cfg = ctx->cfg;
+    struct tile_cache_config cache_cfg = {.budget_bytes = (size_t)cfg->tile_cache_mb * 1024 * 1024};
+    ctx->sites = site_store_create();
+    ctx->actions = action_store_create();
+    ctx->tiles = tile_cache_new(&cache_cfg);
+    if (!ctx->sites || !ctx->actions || !ctx->tiles)
+        return -1;
+    ctx->boundaries = load_boundaries(cfg);
+    struct layer_sync_options opt = {.conninfo = cfg->db, .reconcile_interval_s = cfg->reconcile_interval_s};
+    struct layer_sync_hooks hooks = {.ctx = ctx->tiles, .area_changed = evict_area, .all_changed = evict_all};
+    char err[1024];
+    ctx->sync = layer_sync_start(&opt, ctx->sites, ctx->actions, &hooks, true, err, sizeof err);
+    if (!ctx->sync)
+        return -1;
+    const struct site_snapshot *snap = site_store_acquire(ctx->sites);
+    fprintf(stderr, "rbmap serve: %zu sites in memory\n", snap->count);
+    site_store_release(ctx->sites, snap);
+    return 0;
+}
+
+static void stop_layers(struct server_ctx *ctx)
+{
+    layer_sync_stop(ctx->sync);
+    boundary_layer_free(ctx->boundaries);
+    tile_cache_free(ctx->tiles);
+    action_store_destroy(ctx->actions);
+    site_store_destroy(ctx->sites);
+}
+
 int cmd_serve(int argc, char **argv)
 {
     struct config cfg;
@@ -122,9 +184,11 @@ int cmd_serve(int argc, char **argv)
     struct server_ctx ctx = {.cfg = &cfg, .started_at = time(NULL)};
     ctx.pool = db_pool_create(cfg.db, cfg.db_pool_size, cfg.statement_timeout_ms);
     ctx.metrics = metrics_create(route_names, route_name_count);
-    struct http_server *server = ctx.pool && ctx.metrics ? http_server_start(&ctx, err, sizeof err) : NULL;
+    bool ready = ctx.pool && ctx.metrics && start_layers(&ctx) == 0;
+    struct http_server *server = ready ? http_server_start(&ctx, err, sizeof err) : NULL;
     if (!server) {
-        fprintf(stderr, "rbmap serve: %s\n", ctx.pool && ctx.metrics ? err : "out of memory");
+        fprintf(stderr, "rbmap serve: %s\n", ready ? err : "out of memory");
+        stop_layers(&ctx);
         metrics_destroy(ctx.metrics);
         db_pool_destroy(ctx.pool);
         access_log_close();
@@ -137,6 +201,7 @@ int cmd_serve(int argc, char **argv)
     sigwait(&stop_signals, &sig);
     fprintf(stderr, "rbmap serve: %s received, draining connections\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     http_server_stop(server, 10);
+    stop_layers(&ctx);
     metrics_destroy(ctx.metrics);
     db_pool_destroy(ctx.pool);
     access_log_close();

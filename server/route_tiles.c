@@ -1,0 +1,164 @@
+/* GET /tiles/{layers}/{z}/{x}/{y}.mvt: vector tiles rendered from memory, cached per
+ * (layers, tile, filters, scope), evicted by area when the data changes.
+ * Empty tiles answer 204 No Content (MapLibre and OpenLayers treat it as empty). */
+#include "server/context.h"
+#include "server/handlers.h"
+#include "server/request_filters.h"
+#include "server/tiles_common.h"
+#include "tiles/render.h"
+#include "tiles/tile_cache.h"
+#include "tiles/tile_math.h"
+#include "util/gzip.h"
+#include "util/hash.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Parses "{layers}/{z}/{x}/{y}.mvt" (also .pbf). */
+static int parse_tile_path(const char *rest, unsigned *layers, int *z, uint32_t *x, uint32_t *y, char *err,
+                           size_t errlen)
+{
+    const char *slash = strchr(rest, '/');
+    if (!slash) {
+        snprintf(err, errlen, "expected /tiles/{layers}/{z}/{x}/{y}.mvt");
+        return -1;
+    }
+    if (tile_layers_parse(rest, (size_t)(slash - rest), layers, err, errlen) < 0)
+        return -1;
+    long long v[3];
+    const char *p = slash + 1;
+    for (int i = 0; i < 3; i++) {
+        if (*p < '0' || *p > '9') {
+            snprintf(err, errlen, "tile coordinates must be /{z}/{x}/{y}.mvt with non-negative integers");
+            return -1;
+        }
+        v[i] = 0;
+        int digits = 0;
+        while (*p >= '0' && *p <= '9') {
+            if (++digits > 9) {
+                snprintf(err, errlen, "tile coordinate too large");
+                return -1;
+            }
+            v[i] = v[i] * 10 + (*p++ - '0');
+        }
+        if (i < 2 && *p++ != '/') {
+            snprintf(err, errlen, "tile coordinates must be /{z}/{x}/{y}.mvt");
+            return -1;
+        }
+    }
+    if (strcmp(p, ".mvt") && strcmp(p, ".pbf")) {
+        snprintf(err, errlen, "tiles end in .mvt or .pbf");
+        return -1;
+    }
+    if (v[0] > TILE_LAYER_MAX_ZOOM) {
+        snprintf(err, errlen, "zoom %lld is out of range (0-%d)", v[0], TILE_LAYER_MAX_ZOOM);
+        return -1;
+    }
+    if (!tile_valid((int)v[0], v[1], v[2])) {
+        snprintf(err, errlen, "tile %lld/%lld/%lld does not exist: x and y must be below 2^z", v[0], v[1], v[2]);
+        return -1;
+    }
+    *z = (int)v[0];
+    *x = (uint32_t)v[1];
+    *y = (uint32_t)v[2];
+    return 0;
+}
+
+static void send_tile(struct request *req, struct response *res, const void *data, size_t len, const char *etag,
+                      bool gzipped)
+{
+    response_set_header(res, "ETag", etag);
+    response_set_header(res, "Vary", "Accept-Encoding");
+    tiles_set_cache_headers(req, res);
+    const char *inm = request_header(req, "If-None-Match");
+    if (inm && etag_list_matches(inm, etag)) {
+        res->status = 304;
+        return;
+    }
+    if (len == 0) {
+        res->status = 204;
+        return;
+    }
+    res->status = 200;
+    response_set_type(res, "application/vnd.mapbox-vector-tile");
+    if (gzipped)
+        response_set_header(res, "Content-Encoding", "gzip");
+    buf_append(&res->body, data, len);
+}
+
+/* Renders, stores both encodings and sends the one asked for. The generation was read
+ * before the snapshots, so a tile drawn from data an eviction has since replaced is
+ * refused by the cache (it is still sent: it was right when the request came). */
+static void render_store_send(struct request *req, struct response *res, const struct tile_request *rq,
+                              const struct tile_sources *src, uint64_t generation, const char *key,
+                              const char *gz_key, bool want_gzip)
+{
+    struct server_ctx *ctx = req->ctx;
+    struct buf raw, gz;
+    buf_init(&raw, 64 * 1024 * 1024);
+    buf_init(&gz, 64 * 1024 * 1024);
+    struct tile_render_stats stats;
+    if (tile_render(rq, src, &raw, &stats) < 0 || (raw.len && !gzip_compress(raw.data, raw.len, &gz))) {
+        buf_free(&raw);
+        buf_free(&gz);
+        response_error(res, 503, "tile could not be rendered (out of memory)");
+        return;
+    }
+    const char *raw_data = raw.data ? raw.data : "", *gz_data = gz.data ? gz.data : "";
+    struct tile_bbox bounds;
+    tile_query_bbox(rq->z, rq->x, rq->y, TILE_EXTENT, TILE_POINT_BUFFER, &bounds);
+    char etag_raw[64], etag_gz[64];
+    etag_for(raw_data, raw.len, "", etag_raw, sizeof etag_raw);
+    etag_for(raw_data, raw.len, "-gz", etag_gz, sizeof etag_gz);
+    struct tile_cache_entry e = {.key = key, .z = rq->z, .x = rq->x, .y = rq->y, .bounds = bounds,
+                                 .data = raw_data, .len = raw.len, .etag = etag_raw, .generation = generation};
+    tile_cache_put(ctx->tiles, &e);
+    e.key = gz_key;
+    e.data = gz_data;
+    e.len = gz.len;
+    e.etag = etag_gz;
+    tile_cache_put(ctx->tiles, &e);
+    if (want_gzip && raw.len)
+        send_tile(req, res, gz_data, gz.len, etag_gz, true);
+    else
+        send_tile(req, res, raw_data, raw.len, etag_raw, false);
+    buf_free(&raw);
+    buf_free(&gz);
+}
+
+void handle_tiles(struct request *req, struct response *res)
+{
+    const char *rest = req->path + strlen("/tiles/");
+    size_t len = strlen(rest);
+    if (len > 5 && !strcmp(rest + len - 5, ".json")) {
+        handle_tilejson(req, res);
+        return;
+    }
+    struct server_ctx *ctx = req->ctx;
+    struct tile_request rq = {.scope = &req->scope};
+    char err[256];
+    if (parse_tile_path(rest, &rq.layers, &rq.z, &rq.x, &rq.y, err, sizeof err) < 0) {
+        response_error(res, 400, "%s", err);
+        return;
+    }
+    uint64_t generation = tile_cache_generation(ctx->tiles);
+    struct tile_sources src = {.sites = site_store_acquire(ctx->sites), .actions = action_store_acquire(ctx->actions),
+                               .boundaries = ctx->boundaries};
+    struct site_filter filter;
+    if (request_site_filter(req, src.sites, &filter, res) == 0) {
+        rq.filter = &filter;
+        bool want_gzip = accepts_gzip(request_header(req, "Accept-Encoding"));
+        char key[1024], gz_key[1040];
+        tiles_cache_key(&rq, key, sizeof key);
+        snprintf(gz_key, sizeof gz_key, "%s|gz", key);
+        const struct tile_value *v = tile_cache_get(ctx->tiles, want_gzip ? gz_key : key, rq.z, rq.x, rq.y);
+        if (v)
+            send_tile(req, res, v->data, v->len, v->etag, want_gzip && v->len);
+        else
+            render_store_send(req, res, &rq, &src, generation, key, gz_key, want_gzip);
+        tile_value_release(v);
+    }
+    action_store_release(src.actions);
+    site_store_release(ctx->sites, src.sites);
+}

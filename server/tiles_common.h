@@ -1,0 +1,20 @@
+/* What the tile endpoints share: cache keys, HTTP cache headers, ETag matching. */
+#ifndef RBMAP_SERVER_TILES_COMMON_H
+#define RBMAP_SERVER_TILES_COMMON_H
+#include "server/http.h"
+#include "tiles/render.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Layers, tile, filters and scope (with its flags): two requests share a cached tile
+ * only when all of them are equal, so one scope never reads another's entry. */
+void tiles_cache_key(const struct tile_request *rq, char *out, size_t outlen);
+/* Cache-Control: public for the public scope, private once credentials are involved. */
+void tiles_set_cache_headers(const struct request *req, struct response *res);
+/* If-None-Match: "*" or a comma list of entity tags, weak ones compared weakly. */
+bool etag_list_matches(const char *if_none_match, const char *etag);
+
+void handle_tilejson(struct request *req, struct response *res);
+
+#endif

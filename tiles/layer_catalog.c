@@ -1,0 +1,97 @@
+#include "tiles/layer_catalog.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const struct layer_field site_fields[] = {
+    {"id", FIELD_NUMBER, "site id (shantytown_id)", false},
+    {"name", FIELD_STRING, "name of the site, when it has one", false},
+    {"status", FIELD_STRING, "open, closed_by_justice, closed_by_pref_admin, closed_by_city_admin, resorbed, other, unknown (as of the date filter)", false},
+    {"resorbed", FIELD_BOOLEAN, "closed with solutions for its inhabitants", false},
+    {"field_type", FIELD_STRING, "type of land (field_types.label)", false},
+    {"field_type_id", FIELD_NUMBER, "field_types.field_type_id", false},
+    {"color", FIELD_STRING, "field type colour, #rrggbb", false},
+    {"population", FIELD_NUMBER, "number of people, when known", false},
+    {"water", FIELD_STRING, "water access: good, toImprove, bad, unknown", false},
+    {"built_at", FIELD_STRING, "installation date, YYYY-MM-DD", false},
+    {"declared_at", FIELD_STRING, "reporting date, YYYY-MM-DD", false},
+    {"closed_at", FIELD_STRING, "closing date, YYYY-MM-DD", false},
+    {"city_code", FIELD_STRING, "INSEE code of the commune (or arrondissement)", false},
+    {"city_name", FIELD_STRING, "name of the commune", false},
+    {"departement", FIELD_STRING, "département code", false},
+    {"owner_complaint", FIELD_BOOLEAN, "the owner filed a complaint", true},
+    {"justice_procedure", FIELD_BOOLEAN, "a court procedure is under way", true},
+    {"justice_rendered", FIELD_BOOLEAN, "a court decision was rendered", true},
+    {"justice_rendered_at", FIELD_STRING, "date of the decision", true},
+    {"police_status", FIELD_STRING, "police assistance: none, requested, granted", true},
+    {"police_requested_at", FIELD_STRING, "date police assistance was requested", true},
+    {"police_granted_at", FIELD_STRING, "date police assistance was granted", true},
+    {"bailiff", FIELD_STRING, "bailiff in charge", true},
+    {"existing_litigation", FIELD_BOOLEAN, "litigation exists", true},
+    {"evacuation_under_time_limit", FIELD_BOOLEAN, "evacuation order with a time limit", true},
+    {"insalubrity_order", FIELD_BOOLEAN, "an insalubrity order exists", true},
+    {"administrative_order_evacuation_at", FIELD_STRING, "date of the administrative evacuation", true},
+};
+
+static const struct layer_field action_fields[] = {
+    {"action_id", FIELD_NUMBER, "action id", false},
+    {"name", FIELD_STRING, "name of the action", false},
+    {"location_type", FIELD_STRING, "eti (own address) or sur_site (on a site)", false},
+    {"site_id", FIELD_NUMBER, "the site of a sur_site action", false},
+    {"topics", FIELD_STRING, "comma list: health, school, work, housing, safety", false},
+    {"started_at", FIELD_STRING, "start date, YYYY-MM-DD", false},
+    {"ended_at", FIELD_STRING, "end date, YYYY-MM-DD", false},
+    {"operators", FIELD_STRING, "operator organisations, comma separated", false},
+    {"departement", FIELD_STRING, "département of the action", false},
+};
+
+static const struct layer_field boundary_fields[] = {
+    {"level", FIELD_STRING, "region, departement, epci or city", false},
+    {"code", FIELD_STRING, "INSEE code (SIREN for EPCI)", false},
+    {"name", FIELD_STRING, "name of the territory", false},
+};
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+static const struct tile_layer_def layers[LAYER_COUNT] = {
+    [LAYER_SITES] = {"sites", "shantytown sites (points)", 0, TILE_LAYER_MAX_ZOOM, site_fields, COUNT(site_fields), true},
+    [LAYER_ACTIONS] = {"actions", "action points: eti addresses and the sites of sur_site actions", 0,
+                       TILE_LAYER_MAX_ZOOM, action_fields, COUNT(action_fields), true},
+    [LAYER_BOUNDARIES] = {"boundaries", "région (z0+), département (z4+), EPCI (z7+) and commune (z9+) polygons", 0,
+                          TILE_LAYER_MAX_ZOOM, boundary_fields, COUNT(boundary_fields), false},
+};
+
+const struct tile_layer_def *tile_layer_def(enum tile_layer_id id) { return &layers[id]; }
+
+int tile_layer_lookup(const char *name, size_t len)
+{
+    for (int i = 0; i < LAYER_COUNT; i++)
+        if (strlen(layers[i].name) == len && !memcmp(layers[i].name, name, len))
+            return i;
+    return -1;
+}
+
+const char *field_kind_name(enum field_kind kind)
+{
+    return kind == FIELD_NUMBER ? "Number" : kind == FIELD_BOOLEAN ? "Boolean" : "String";
+}
+
+int tile_layers_parse(const char *text, size_t len, unsigned *mask, char *err, size_t errlen)
+{
+    *mask = 0;
+    size_t start = 0;
+    while (start <= len) {
+        size_t end = start;
+        while (end < len && text[end] != ',')
+            end++;
+        int id = tile_layer_lookup(text + start, end - start);
+        if (id < 0) {
+            snprintf(err, errlen, "unknown layer '%.*s' (sites, actions, boundaries)",
+                     (int)(end - start > 40 ? 40 : end - start), text + start);
+            return -1;
+        }
+        *mask |= 1u << id;
+        start = end + 1;
+    }
+    return 0;
+}

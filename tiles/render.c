@@ -1,0 +1,298 @@
+#include "tiles/render.h"
+
+#include "geo/rtree.h"
+#include "tiles/boundaries.h"
+#include "tiles/mvt.h"
+#include "tiles/tile_math.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* One encoder per worker thread, reset between tiles, so a warm thread encodes without
+ * allocating. Freed when the thread ends. */
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+
+static void scratch_free(void *tile) { mvt_tile_destroy(tile); }
+static void scratch_init(void) { pthread_key_create(&scratch_key, scratch_free); }
+
+static struct mvt_tile *scratch_tile(void)
+{
+    pthread_once(&scratch_once, scratch_init);
+    struct mvt_tile *t = pthread_getspecific(scratch_key);
+    if (!t) {
+        t = mvt_tile_new();
+        if (t)
+            pthread_setspecific(scratch_key, t);
+    } else {
+        mvt_tile_reset(t);
+    }
+    return t;
+}
+
+/* A site that passed filters and scope, with its place in the tile. */
+struct candidate {
+    const struct site *site;
+    double px, py;
+    int status; /* as of the filter date */
+};
+
+static void add_date(struct mvt_feature *f, const char *key, int32_t day)
+{
+    if (day == DAY_NONE)
+        return;
+    char text[11];
+    day_to_iso(day, text);
+    mvt_feature_add_string(f, key, text);
+}
+
+static void add_tristate(struct mvt_feature *f, const char *key, int8_t v)
+{
+    if (v >= 0)
+        mvt_feature_add_bool(f, key, v == 1);
+}
+
+static void encode_justice(struct mvt_feature *f, const struct site_justice *j)
+{
+    static const char *const police[] = {"none", "requested", "granted"};
+    add_tristate(f, "owner_complaint", j->owner_complaint);
+    add_tristate(f, "justice_procedure", j->justice_procedure);
+    add_tristate(f, "justice_rendered", j->justice_rendered);
+    add_date(f, "justice_rendered_at", j->justice_rendered_day);
+    if (j->police_status >= 0 && j->police_status <= 2)
+        mvt_feature_add_string(f, "police_status", police[j->police_status]);
+    add_date(f, "police_requested_at", j->police_requested_day);
+    add_date(f, "police_granted_at", j->police_granted_day);
+    if (j->bailiff && *j->bailiff)
+        mvt_feature_add_string(f, "bailiff", j->bailiff);
+    add_tristate(f, "existing_litigation", j->existing_litigation);
+    add_tristate(f, "evacuation_under_time_limit", j->evacuation_under_time_limit);
+    add_tristate(f, "insalubrity_order", j->insalubrity_order);
+    add_date(f, "administrative_order_evacuation_at", j->administrative_order_evacuation_day);
+}
+
+static void encode_site(struct mvt_layer *layer, const struct site_snapshot *snap, const struct candidate *c,
+                        bool justice, int32_t day)
+{
+    const struct site *s = c->site;
+    struct mvt_feature *f = mvt_layer_begin_feature(layer, MVT_POINT);
+    if (!f)
+        return;
+    mvt_feature_set_id(f, (uint64_t)s->id);
+    mvt_feature_add_point(f, c->px, c->py);
+    mvt_feature_add_uint(f, "id", (uint64_t)s->id);
+    if (*s->name)
+        mvt_feature_add_string(f, "name", s->name);
+    mvt_feature_add_string(f, "status", site_status_name((enum site_status)c->status));
+    mvt_feature_add_bool(f, "resorbed", c->status != SITE_OPEN && s->closed_with_solutions == 1);
+    const struct field_type *ft = site_snapshot_field_type(snap, s->field_type_id);
+    if (ft) {
+        char color[9];
+        snprintf(color, sizeof color, "#%.6s", ft->color);
+        mvt_feature_add_string(f, "field_type", ft->label);
+        mvt_feature_add_string(f, "color", color);
+    }
+    mvt_feature_add_uint(f, "field_type_id", (uint64_t)s->field_type_id);
+    if (s->population >= 0)
+        mvt_feature_add_uint(f, "population", (uint64_t)s->population);
+    mvt_feature_add_string(f, "water", water_status_name((enum water_status)s->water));
+    add_date(f, "built_at", s->built_day);
+    add_date(f, "declared_at", s->declared_day);
+    /* On a past date a site closed later shows as it was: open, no closing date. */
+    if (c->status != SITE_OPEN && (day == DAY_NONE || s->closed_day <= day))
+        add_date(f, "closed_at", s->closed_day);
+    mvt_feature_add_string(f, "city_code", s->city_code);
+    mvt_feature_add_string(f, "city_name", s->city_name);
+    mvt_feature_add_string(f, "departement", s->departement_code);
+    if (justice)
+        encode_justice(f, &s->justice);
+    mvt_feature_end(f);
+}
+
+/* Open sites first, then the most populated, then the oldest id: the sites a map must
+ * not lose are the last ones thinned away. */
+static int compare_priority(const void *a, const void *b)
+{
+    const struct candidate *x = a, *y = b;
+    int xo = x->status == SITE_OPEN, yo = y->status == SITE_OPEN;
+    if (xo != yo)
+        return yo - xo;
+    if (x->site->population != y->site->population)
+        return x->site->population < y->site->population ? 1 : -1;
+    return (x->site->id > y->site->id) - (x->site->id < y->site->id);
+}
+
+static int compare_id(const void *a, const void *b)
+{
+    int32_t x = ((const struct candidate *)a)->site->id, y = ((const struct candidate *)b)->site->id;
+    return (x > y) - (x < y);
+}
+
+/* Keeps at most `budget` candidates: one per grid cell, the cell growing until the
+ * occupied cells fit, so the densest places lose points first (as tippecanoe's
+ * drop-densest-as-needed) and isolated sites always stay. */
+static size_t thin_candidates(struct candidate *c, size_t n, size_t budget)
+{
+    qsort(c, n, sizeof(*c), compare_priority);
+    size_t table_size = 1;
+    while (table_size < budget * 4)
+        table_size <<= 1;
+    uint64_t *cells = malloc(table_size * sizeof(*cells));
+    if (!cells)
+        return budget < n ? budget : n;
+    size_t kept = n;
+    for (double cell = 8; cell <= TILE_EXTENT * 2; cell *= 2) {
+        memset(cells, 0xff, table_size * sizeof(*cells));
+        kept = 0;
+        size_t occupied = 0;
+        for (size_t i = 0; i < n && occupied <= budget; i++) {
+            int64_t cx = (int64_t)((c[i].px + TILE_POINT_BUFFER) / cell);
+            int64_t cy = (int64_t)((c[i].py + TILE_POINT_BUFFER) / cell);
+            uint64_t key = ((uint64_t)cx << 32) ^ (uint64_t)cy;
+            size_t h = (size_t)((key * 0x9E3779B97F4A7C15ull) >> 20) & (table_size - 1);
+            while (cells[h] != UINT64_MAX && cells[h] != key)
+                h = (h + 1) & (table_size - 1);
+            if (cells[h] == key)
+                continue;
+            cells[h] = key;
+            occupied++;
+            c[kept++] = c[i];
+        }
+        if (occupied <= budget)
+            break;
+    }
+    free(cells);
+    return kept;
+}
+
+struct site_query_ctx {
+    const struct tile_request *rq;
+    const struct site_snapshot *snap;
+    struct candidate *items;
+    size_t n, cap;
+    bool failed;
+};
+
+static bool collect_site(uint32_t index, void *arg)
+{
+    struct site_query_ctx *q = arg;
+    const struct site *s = q->snap->sites[index];
+    if (!scope_allows_site(q->rq->scope, s) || !site_filter_match(q->rq->filter, s))
+        return true;
+    double px, py;
+    if (!tile_lonlat_to_pixel(q->rq->z, q->rq->x, q->rq->y, TILE_EXTENT, s->lon, s->lat, &px, &py))
+        return true;
+    if (px < -TILE_POINT_BUFFER || px > TILE_EXTENT + TILE_POINT_BUFFER || py < -TILE_POINT_BUFFER ||
+        py > TILE_EXTENT + TILE_POINT_BUFFER)
+        return true;
+    if (q->n == q->cap) {
+        size_t cap = q->cap ? q->cap * 2 : 256;
+        struct candidate *grown = realloc(q->items, cap * sizeof(*grown));
+        if (!grown) {
+            q->failed = true;
+            return false;
+        }
+        q->items = grown;
+        q->cap = cap;
+    }
+    q->items[q->n++] = (struct candidate){s, px, py, site_status_on(s, q->rq->filter->day)};
+    return true;
+}
+
+static int render_sites(const struct tile_request *rq, const struct site_snapshot *snap, struct mvt_tile *tile,
+                        struct tile_render_stats *stats)
+{
+    if (rq->scope->kind == SCOPE_PUBLIC)
+        return 0; /* the public scope sees aggregates, never site positions */
+    struct tile_bbox box;
+    if (!tile_query_bbox(rq->z, rq->x, rq->y, TILE_EXTENT, TILE_POINT_BUFFER, &box))
+        return 0;
+    struct site_query_ctx q = {.rq = rq, .snap = snap};
+    struct rtree_box query = {box.minx, box.miny, box.maxx, box.maxy};
+    rtree_search(snap->index, &query, collect_site, &q);
+    if (q.failed) {
+        free(q.items);
+        return -1;
+    }
+    size_t n = q.n;
+    if (n > TILE_SITES_FEATURE_BUDGET) {
+        n = thin_candidates(q.items, q.n, TILE_SITES_FEATURE_BUDGET);
+        stats->sites_dropped = q.n - n;
+    }
+    qsort(q.items, n, sizeof(*q.items), compare_id);
+    struct mvt_layer *layer = n ? mvt_tile_add_layer(tile, "sites", TILE_EXTENT) : NULL;
+    bool justice = rq->scope->kind != SCOPE_PUBLIC && (rq->scope->flags & SCOPE_FLAG_JUSTICE);
+    for (size_t i = 0; layer && i < n; i++)
+        encode_site(layer, snap, &q.items[i], justice, rq->filter->day);
+    stats->features[LAYER_SITES] = layer ? mvt_layer_feature_count(layer) : 0;
+    free(q.items);
+    return 0;
+}
+
+static void encode_action(struct mvt_layer *layer, const struct action_point *p, uint32_t ordinal, double px,
+                          double py)
+{
+    struct mvt_feature *f = mvt_layer_begin_feature(layer, MVT_POINT);
+    if (!f)
+        return;
+    /* An action can have several points: the id stays unique per point. */
+    mvt_feature_set_id(f, (uint64_t)p->action_id * 1000u + ordinal);
+    mvt_feature_add_point(f, px, py);
+    mvt_feature_add_uint(f, "action_id", (uint64_t)p->action_id);
+    mvt_feature_add_string(f, "name", p->name);
+    mvt_feature_add_string(f, "location_type", p->location_type);
+    if (p->site_id)
+        mvt_feature_add_uint(f, "site_id", (uint64_t)p->site_id);
+    if (*p->topics)
+        mvt_feature_add_string(f, "topics", p->topics);
+    add_date(f, "started_at", p->started_day);
+    add_date(f, "ended_at", p->ended_day);
+    if (*p->operators)
+        mvt_feature_add_string(f, "operators", p->operators);
+    mvt_feature_add_string(f, "departement", p->departement_code);
+    mvt_feature_end(f);
+}
+
+static void render_actions(const struct tile_request *rq, const struct action_snapshot *snap, struct mvt_tile *tile,
+                           struct tile_render_stats *stats)
+{
+    if (rq->scope->kind == SCOPE_PUBLIC)
+        return;
+    struct mvt_layer *layer = NULL;
+    uint32_t ordinal = 0;
+    for (size_t i = 0; i < snap->count; i++) {
+        const struct action_point *p = &snap->points[i];
+        ordinal = i && snap->points[i - 1].action_id == p->action_id ? ordinal + 1 : 0;
+        double px, py;
+        if (!tile_lonlat_to_pixel(rq->z, rq->x, rq->y, TILE_EXTENT, p->lon, p->lat, &px, &py) ||
+            px < -TILE_POINT_BUFFER || px > TILE_EXTENT + TILE_POINT_BUFFER || py < -TILE_POINT_BUFFER ||
+            py > TILE_EXTENT + TILE_POINT_BUFFER)
+            continue;
+        if (!scope_allows_action(rq->scope, p) || !action_point_match(rq->filter, p))
+            continue;
+        if (!layer && !(layer = mvt_tile_add_layer(tile, "actions", TILE_EXTENT)))
+            return;
+        encode_action(layer, p, ordinal, px, py);
+    }
+    stats->features[LAYER_ACTIONS] = layer ? mvt_layer_feature_count(layer) : 0;
+}
+
+int tile_render(const struct tile_request *rq, const struct tile_sources *src, struct buf *out,
+                struct tile_render_stats *stats)
+{
+    memset(stats, 0, sizeof(*stats));
+    struct mvt_tile *tile = scratch_tile();
+    if (!tile)
+        return -1;
+    /* Boundaries first: drawn under the points. */
+    if ((rq->layers & (1u << LAYER_BOUNDARIES)) && src->boundaries &&
+        boundary_layer_render(src->boundaries, rq->z, rq->x, rq->y, tile, &stats->features[LAYER_BOUNDARIES]) < 0)
+        return -1;
+    if ((rq->layers & (1u << LAYER_SITES)) && render_sites(rq, src->sites, tile, stats) < 0)
+        return -1;
+    if (rq->layers & (1u << LAYER_ACTIONS))
+        render_actions(rq, src->actions, tile, stats);
+    return mvt_tile_serialize(tile, out) ? 0 : -1;
+}

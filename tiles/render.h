@@ -1,0 +1,40 @@
+/* Renders one vector tile (one or several layers) from in-memory snapshots, for one
+ * caller's filters and scope. Pure: the same inputs give the same bytes, so tiles can
+ * be cached under a key of those inputs. */
+#ifndef RBMAP_TILES_RENDER_H
+#define RBMAP_TILES_RENDER_H
+#include "db/action_store.h"
+#include "db/site_filter.h"
+#include "db/site_store.h"
+#include "tiles/layer_catalog.h"
+#include "util/buf.h"
+
+#include <stdint.h>
+
+struct boundary_set; /* tiles/boundaries.h */
+
+struct tile_sources {
+    const struct site_snapshot *sites;
+    const struct action_snapshot *actions;
+    const struct boundary_set *boundaries; /* NULL: boundaries layer stays empty */
+};
+
+struct tile_request {
+    int z;
+    uint32_t x, y;
+    unsigned layers; /* bit per enum tile_layer_id */
+    const struct site_filter *filter;
+    const struct scope *scope;
+};
+
+struct tile_render_stats {
+    size_t features[LAYER_COUNT];
+    size_t sites_dropped; /* thinned away to keep the tile under budget */
+};
+
+/* Appends the encoded tile to out (nothing for an empty tile). Returns 0, or -1 when
+ * memory ran out or out's limit was reached. Uses a per-thread scratch encoder. */
+int tile_render(const struct tile_request *rq, const struct tile_sources *src, struct buf *out,
+                struct tile_render_stats *stats);
+
+#endif
