@@ -89,6 +89,10 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct respons
         return MHD_NO;
     }
     MHD_add_response_header(mhd, MHD_HTTP_HEADER_CONTENT_TYPE, res->content_type);
+    /* Maps on other origins embed our layers; credentials travel as Bearer tokens or
+     * access_token, never cookies, so any origin may read. */
+    MHD_add_response_header(mhd, "Access-Control-Allow-Origin", "*");
+    MHD_add_response_header(mhd, "Access-Control-Expose-Headers", "ETag, Content-Crs, Link");
     for (size_t i = 0; i < res->n_headers; i++)
         MHD_add_response_header(mhd, res->headers[i].key, res->headers[i].value);
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned int)res->status, mhd);
@@ -149,7 +153,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         response_error(&res, 400, "too many query parameters (at most %d)", REQUEST_MAX_PARAMS);
     else if (headers.overflow)
         response_error(&res, 431, "too many request headers (at most %d)", REQUEST_MAX_HEADERS);
-    else
+    else if (!strcmp(method, "OPTIONS")) {
+        /* CORS preflight: what a browser must know before sending Authorization. */
+        res.status = 204;
+        response_set_header(&res, "Access-Control-Allow-Methods", "GET, HEAD, POST, OPTIONS");
+        response_set_header(&res, "Access-Control-Allow-Headers", "Authorization, Content-Type, If-None-Match");
+        response_set_header(&res, "Access-Control-Max-Age", "600");
+    } else
         index = http_dispatch(&req, &res);
 
     int status = res.status;
