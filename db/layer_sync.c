@@ -248,7 +248,9 @@ static void *sync_thread(void *arg)
             }
             backoff_ms = 100;
             set_connected(sync, true);
-            if (need_reload && reconcile(sync, conn) < 0)
+            /* LISTEN came first, so a full reload now misses nothing written while we
+             * were away (a fingerprint would miss edits that keep ids and positions). */
+            if (need_reload && reload_all(sync, conn) < 0)
                 goto connection_lost;
             need_reload = false;
         }

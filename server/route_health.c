@@ -4,6 +4,9 @@
 #include "server/context.h"
 #include "server/handlers.h"
 
+#include "db/layer_sync.h"
+#include "tiles/tile_cache.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -71,14 +74,33 @@ static json_t *database_health(struct server_ctx *ctx, json_t **data)
     return db;
 }
 
+/* The in-memory layers: are they following the database, and since when. */
+static json_t *layers_health(struct server_ctx *ctx)
+{
+    if (!ctx || !ctx->sync)
+        return json_null();
+    struct layer_sync_status st;
+    layer_sync_get_status(ctx->sync, &st);
+    const struct site_snapshot *snap = site_store_acquire(ctx->sites);
+    json_t *out = json_pack("{s:b,s:I,s:I,s:I,s:I,s:I,s:I}", "listening", st.connected, "sites_in_memory",
+                            (json_int_t)snap->count, "snapshot_version", (json_int_t)snap->version,
+                            "notifications", (json_int_t)st.notifications, "full_reloads",
+                            (json_int_t)st.full_reloads, "last_sync_epoch", (json_int_t)st.last_sync_epoch,
+                            "seconds_since_sync", (json_int_t)(st.last_sync_epoch ? time(NULL) - st.last_sync_epoch : -1));
+    site_store_release(ctx->sites, snap);
+    if (st.last_error[0])
+        json_object_set_new(out, "last_error", json_string(st.last_error));
+    return out;
+}
+
 void handle_health(struct request *req, struct response *res)
 {
     json_t *data;
     json_t *db = database_health(req->ctx, &data);
     int healthy = json_is_true(json_object_get(db, "reachable"));
-    json_t *doc = json_pack("{s:s,s:s,s:I,s:o,s:o}", "status", healthy ? "ok" : "degraded", "version", RBMAP_VERSION,
-                            "uptime_s", (json_int_t)(req->ctx ? time(NULL) - req->ctx->started_at : 0),
-                            "database", db, "data", data);
+    json_t *doc = json_pack("{s:s,s:s,s:I,s:o,s:o,s:o}", "status", healthy ? "ok" : "degraded", "version",
+                            RBMAP_VERSION, "uptime_s", (json_int_t)(req->ctx ? time(NULL) - req->ctx->started_at : 0),
+                            "database", db, "data", data, "layers", layers_health(req->ctx));
     response_json(res, 200, doc);
     response_set_header(res, "Cache-Control", "no-store");
     json_decref(doc);

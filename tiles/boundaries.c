@@ -194,7 +194,8 @@ int boundary_layer_render(const struct boundary_set *set, int z, uint32_t x, uin
         free(rc.hits);
         return -1;
     }
-    qsort(rc.hits, rc.n, sizeof(*rc.hits), compare_u32); /* load order: coarse levels first */
+    if (rc.n) /* load order: coarse levels first */
+        qsort(rc.hits, rc.n, sizeof(*rc.hits), compare_u32);
     struct clip_tile t = {.z = (unsigned)z, .x = x, .y = y, .extent = TILE_EXTENT,
                           .buffer = TILE_POLYGON_BUFFER, .tolerance = 1.0};
     struct clip_geom cut;

@@ -221,7 +221,8 @@ static int render_sites(const struct tile_request *rq, const struct site_snapsho
         n = thin_candidates(q.items, q.n, TILE_SITES_FEATURE_BUDGET);
         stats->sites_dropped = q.n - n;
     }
-    qsort(q.items, n, sizeof(*q.items), compare_id);
+    if (n)
+        qsort(q.items, n, sizeof(*q.items), compare_id);
     struct mvt_layer *layer = n ? mvt_tile_add_layer(tile, "sites", TILE_EXTENT) : NULL;
     bool justice = rq->scope->kind != SCOPE_PUBLIC && (rq->scope->flags & SCOPE_FLAG_JUSTICE);
     for (size_t i = 0; layer && i < n; i++)
