@@ -280,3 +280,32 @@ def test_service_survives_a_postgresql_restart(national, demo_dsn, tmp_path):
     finally:
         with psycopg2.connect(demo_dsn) as conn, conn.cursor() as cur:
             cur.execute("UPDATE shantytowns SET name = %s WHERE shantytown_id = %s", (name, sid))
+
+
+def describe_with_node(tmp_path, data):
+    path = tmp_path / "tile.mvt"
+    path.write_bytes(data)
+    out = subprocess.run(["node", f"{ROOT}/tests/js/mvt_describe.mjs", "describe", str(path)],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+@pytest.mark.parametrize("z,lon,lat", [(0, 2.45, 48.91), (4, 2.45, 48.91), (7, 5.37, 43.30), (11, 2.45, 48.91), (9, -52.33, 4.94)])
+def test_tiles_decode_with_mapbox_vector_tile(national, demo_dsn, tmp_path, z, lon, lat):
+    x, y = tile_of(lon, lat, z)
+    status, _, body = get_tile(national, f"/tiles/sites,boundaries,actions/{z}/{x}/{y}.mvt")
+    assert status == 200
+    doc = describe_with_node(tmp_path, body)
+    layers = {l["name"]: l for l in doc["layers"]}
+    for layer in layers.values():
+        assert layer["version"] == 2 and layer["extent"] == 4096
+        assert not layer["duplicate_keys"] and not layer["duplicate_values"]
+        ids = [f["id"] for f in layer["features"]]
+        assert len(ids) == len(set(ids)), f"feature ids repeat in {layer['name']}"
+    site_ids = sorted(int(f["properties"]["id"]["value"]) for f in layers["sites"]["features"])
+    assert site_ids == sql_site_ids(demo_dsn, z, x, y)
+    assert all(f["type"] == 1 for f in layers["sites"]["features"])
+    assert all(f["type"] == 3 for f in layers["boundaries"]["features"])
+    gdal_layers = decode(tmp_path, z, x, y, body)
+    assert {k: len(v) for k, v in gdal_layers.items()} == {k: len(v["features"]) for k, v in layers.items()}
