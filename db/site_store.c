@@ -232,6 +232,21 @@ const struct field_type *site_snapshot_field_type(const struct site_snapshot *sn
     return NULL;
 }
 
+/* Indexes a finished snapshot and makes it current; releases the write lock either way. */
+static int publish_locked(struct site_store *store, struct snapshot_impl *next, char *err, size_t errlen)
+{
+    int rc = 0;
+    if (index_build(next) < 0) {
+        snapshot_free(next);
+        snprintf(err, errlen, "out of memory indexing sites");
+        rc = -1;
+    } else {
+        store_swap(store, next);
+    }
+    pthread_mutex_unlock(&store->write_lock);
+    return rc;
+}
+
 static int compare_records_by_id(const void *a, const void *b)
 {
     int32_t x = (*(struct site_record *const *)a)->site.id, y = (*(struct site_record *const *)b)->site.id;
@@ -277,15 +292,7 @@ int site_store_load_all(struct site_store *store, PGconn *conn, char *err, size_
     next->pub.count = rows.count;
     rows.count = 0; /* the snapshot owns the records now */
     site_record_list_free(&rows);
-    if (index_build(next) < 0) {
-        snapshot_free(next);
-        pthread_mutex_unlock(&store->write_lock);
-        snprintf(err, errlen, "out of memory indexing sites");
-        return -1;
-    }
-    store_swap(store, next);
-    pthread_mutex_unlock(&store->write_lock);
-    return 0;
+    return publish_locked(store, next, err, errlen);
 }
 
 static int compare_ids(const void *a, const void *b)
@@ -347,13 +354,5 @@ int site_store_apply_ids(struct site_store *store, PGconn *conn, const int32_t *
     rows.count = 0;
     site_record_list_free(&rows);
     free(changed);
-    if (index_build(next) < 0) {
-        snapshot_free(next);
-        pthread_mutex_unlock(&store->write_lock);
-        snprintf(err, errlen, "out of memory indexing sites");
-        return -1;
-    }
-    store_swap(store, next);
-    pthread_mutex_unlock(&store->write_lock);
-    return 0;
+    return publish_locked(store, next, err, errlen);
 }
