@@ -26,6 +26,8 @@ void config_defaults(struct config *cfg)
     cfg->tile_cache_mb = 256;
     cfg->reconcile_interval_s = 30;
     cfg->tile_max_age_s = 5;
+    snprintf(cfg->jwt_audience, sizeof cfg->jwt_audience, "rbmap");
+    cfg->jwt_clock_skew_s = 60;
 }
 
 static int parse_int(const char *key, const char *value, long min, long max, long *out, char *err,
@@ -99,6 +101,7 @@ static const struct int_setting int_settings[] = {
     {"tile_cache_mb", offsetof(struct config, tile_cache_mb), 1, 65536},
     {"reconcile_interval_s", offsetof(struct config, reconcile_interval_s), 1, 86400},
     {"tile_max_age_s", offsetof(struct config, tile_max_age_s), 0, 86400},
+    {"jwt_clock_skew_s", offsetof(struct config, jwt_clock_skew_s), 0, 600},
 };
 
 int config_set(struct config *cfg, const char *key, const char *value, char *err, size_t errlen)
@@ -111,6 +114,15 @@ int config_set(struct config *cfg, const char *key, const char *value, char *err
         return copy_string(key, cfg->public_url, sizeof cfg->public_url, value, err, errlen);
     if (!strcmp(key, "access_log"))
         return copy_string(key, cfg->access_log, sizeof cfg->access_log, value, err, errlen);
+#define JWT_STRING(name)                                                                   \
+    if (!strcmp(key, #name))                                                               \
+        return copy_string(key, cfg->name, sizeof cfg->name, value, err, errlen);
+    JWT_STRING(jwt_secret)
+    JWT_STRING(jwt_secret_file)
+    JWT_STRING(jwt_public_key_file)
+    JWT_STRING(jwt_private_key_file)
+    JWT_STRING(jwt_audience)
+#undef JWT_STRING
     if (!strcmp(key, "default_scope")) {
         if (strcmp(value, "public") && strcmp(value, "national")) {
             snprintf(err, errlen, "default_scope must be public or national, not '%s'", value);
@@ -187,7 +199,9 @@ int config_load_env(struct config *cfg, char *err, size_t errlen)
 {
     static const char *const keys[] = {"listen", "db", "threads", "db_pool_size", "statement_timeout_ms",
                                        "max_body_bytes", "migrate", "public_url", "access_log",
-                                       "default_scope", "tile_cache_mb", "reconcile_interval_s"};
+                                       "default_scope", "tile_cache_mb", "reconcile_interval_s", "jwt_secret",
+                                       "jwt_secret_file", "jwt_public_key_file", "jwt_private_key_file",
+                                       "jwt_audience", "jwt_clock_skew_s"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         char name[64] = "RBMAP_";
         for (size_t j = 0; keys[i][j] && j + 7 < sizeof name; j++)

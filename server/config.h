@@ -27,6 +27,13 @@ struct config {
     int tile_cache_mb;         /* tile_cache_mb = N: memory for cached tiles */
     int reconcile_interval_s;  /* reconcile_interval_s = N: memory vs database check */
     int tile_max_age_s;        /* tile_max_age_s = N: Cache-Control max-age of tiles */
+    /* Credentials (server/auth.h): the platform's token keys. */
+    char jwt_secret[512];      /* jwt_secret = S: HS256 shared secret (>= 32 bytes)  RBMAP_JWT_SECRET */
+    char jwt_secret_file[256]; /* jwt_secret_file = FILE: the same, read from a file */
+    char jwt_public_key_file[256];  /* jwt_public_key_file = PEM: ES256 (P-256) or EdDSA (Ed25519) */
+    char jwt_private_key_file[256]; /* jwt_private_key_file = PEM: for `rbmap token` only */
+    char jwt_audience[128];    /* jwt_audience = AUD: required aud claim (default rbmap) */
+    int jwt_clock_skew_s;      /* jwt_clock_skew_s = N: tolerance on exp/nbf/iat (default 60) */
 };
 
 void config_defaults(struct config *cfg);

@@ -4,6 +4,7 @@
 #include "db/pool.h"
 #include "server/config.h"
 
+#include <pthread.h>
 #include <time.h>
 
 struct metrics;
@@ -12,6 +13,7 @@ struct action_store;
 struct tile_cache;
 struct layer_sync;
 struct boundary_set;
+struct auth_state;
 
 struct server_ctx {
     const struct config *cfg;
@@ -20,9 +22,13 @@ struct server_ctx {
     time_t started_at;
     struct site_store *sites;      /* in-memory layers, kept in sync by `sync` */
     struct action_store *actions;
-    struct boundary_set *boundaries; /* loaded once at start; NULL if that failed */
+    /* Loaded once by a background thread after start; NULL until then (or if that
+     * failed). Read with atomic_load: it is published while requests run. */
+    _Atomic(struct boundary_set *) boundaries;
+    pthread_t boundaries_loader;
     struct tile_cache *tiles;
     struct layer_sync *sync;
+    struct auth_state *auth;       /* credentials -> scope (server/auth.h); NULL in unit tests */
 };
 
 #endif

@@ -1,6 +1,7 @@
 #include "server/http_server.h"
 
 #include "server/access_log.h"
+#include "server/auth.h"
 #include "server/metrics.h"
 #include "server/routes.h"
 
@@ -92,7 +93,7 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct respons
     /* Maps on other origins embed our layers; credentials travel as Bearer tokens or
      * access_token, never cookies, so any origin may read. */
     MHD_add_response_header(mhd, "Access-Control-Allow-Origin", "*");
-    MHD_add_response_header(mhd, "Access-Control-Expose-Headers", "ETag, Content-Crs, Link");
+    MHD_add_response_header(mhd, "Access-Control-Expose-Headers", "ETag, Content-Crs, Link, WWW-Authenticate");
     for (size_t i = 0; i < res->n_headers; i++)
         MHD_add_response_header(mhd, res->headers[i].key, res->headers[i].value);
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned int)res->status, mhd);
@@ -132,10 +133,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     req.ctx = server->ctx;
     req.body = pending->body.data;
     req.body_len = pending->body.len;
-    if (server->ctx->cfg->default_scope_national)
-        scope_national(&req.scope, 0);
-    else
-        scope_public(&req.scope);
     fill_remote_addr(conn, req.remote_addr, sizeof req.remote_addr);
     struct collect_state params = {req.params, REQUEST_MAX_PARAMS, 0, 0};
     MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_value, &params);
@@ -159,7 +156,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         response_set_header(&res, "Access-Control-Allow-Methods", "GET, HEAD, POST, OPTIONS");
         response_set_header(&res, "Access-Control-Allow-Headers", "Authorization, Content-Type, If-None-Match");
         response_set_header(&res, "Access-Control-Max-Age", "600");
-    } else
+    } else if (auth_resolve(server->ctx, &req, &res) == 0) /* sets req.scope, or writes the 401 */
         index = http_dispatch(&req, &res);
 
     int status = res.status;

@@ -2,6 +2,7 @@
 #include "db/demo_data.h"
 #include "db/migrate.h"
 #include "db/territories_import.h"
+#include "server/auth_cli.h"
 #include "server/serve.h"
 
 #include <stdio.h>
@@ -18,6 +19,8 @@ static const struct subcommand subcommands[] = {
     {"migrate", cmd_migrate, "create or update the database schema"},
     {"import-territories", cmd_import_territories, "load régions, départements, EPCI, communes and boundaries"},
     {"demo-data", cmd_demo_data, "generate a synthetic history of sites and actions"},
+    {"token", cmd_token, "print a signed access token for a scope (administrators, tests)"},
+    {"keys", cmd_keys, "create, list or revoke API keys for GIS clients"},
 };
 
 static void usage(FILE *out)

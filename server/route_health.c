@@ -7,6 +7,7 @@
 #include "db/layer_sync.h"
 #include "tiles/tile_cache.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -88,6 +89,7 @@ static json_t *layers_health(struct server_ctx *ctx)
                             (json_int_t)st.full_reloads, "last_sync_epoch", (json_int_t)st.last_sync_epoch,
                             "seconds_since_sync", (json_int_t)(st.last_sync_epoch ? time(NULL) - st.last_sync_epoch : -1));
     site_store_release(ctx->sites, snap);
+    json_object_set_new(out, "boundaries_loaded", json_boolean(atomic_load(&ctx->boundaries) != NULL));
     if (st.last_error[0])
         json_object_set_new(out, "last_error", json_string(st.last_error));
     return out;

@@ -11,6 +11,7 @@
 #include "util/gzip.h"
 #include "util/hash.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,7 +145,7 @@ void handle_tiles(struct request *req, struct response *res)
     }
     uint64_t generation = tile_cache_generation(ctx->tiles);
     struct tile_sources src = {.sites = site_store_acquire(ctx->sites), .actions = action_store_acquire(ctx->actions),
-                               .boundaries = ctx->boundaries};
+                               .boundaries = atomic_load(&ctx->boundaries)};
     struct site_filter filter;
     if (request_site_filter(req, src.sites, &filter, res) == 0) {
         rq.filter = &filter;

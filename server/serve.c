@@ -8,6 +8,7 @@
 #include "db/migrate.h"
 #include "db/site_store.h"
 #include "server/access_log.h"
+#include "server/auth.h"
 #include "server/context.h"
 #include "server/http_server.h"
 #include "server/metrics.h"
@@ -18,6 +19,7 @@
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,20 +113,26 @@ static void evict_area(void *arg, double minlon, double minlat, double maxlon, d
 
 static void evict_all(void *arg) { tile_cache_clear(arg); }
 
-/* Boundaries change only with a territories import: loaded once. A failure leaves the
+/* Boundaries change only with a territories import: loaded once, in the background so
+ * that the server answers at once (reading 36,000 polygons takes seconds). Tiles drawn
+ * before they arrive are dropped from the cache when they do. A failure leaves the
  * layer empty rather than stopping the server. */
-static struct boundary_set *load_boundaries(const struct config *cfg)
+static void *load_boundaries(void *arg)
 {
+    struct server_ctx *ctx = arg;
     char err[1024];
-    PGconn *conn = db_connect(cfg->db, 0, err, sizeof err);
+    PGconn *conn = db_connect(ctx->cfg->db, 0, err, sizeof err);
     struct boundary_set *set = conn ? boundary_layer_load(conn, err, sizeof err) : NULL;
     if (conn)
         PQfinish(conn);
-    if (!set)
+    if (!set) {
         fprintf(stderr, "rbmap serve: warning: boundaries not loaded (%s)\n", err);
-    else
-        fprintf(stderr, "rbmap serve: %zu boundaries loaded\n", boundary_layer_count(set));
-    return set;
+        return NULL;
+    }
+    atomic_store(&ctx->boundaries, set);
+    tile_cache_clear(ctx->tiles);
+    fprintf(stderr, "rbmap serve: %zu boundaries loaded\n", boundary_layer_count(set));
+    return NULL;
 }
 
 /* Memory layers, the tile cache and the thread that keeps them equal to the database. */
@@ -137,7 +145,8 @@ static int start_layers(struct server_ctx *ctx)
     ctx->tiles = tile_cache_new(&cache_cfg);
     if (!ctx->sites || !ctx->actions || !ctx->tiles)
         return -1;
-    ctx->boundaries = load_boundaries(cfg);
+    if (pthread_create(&ctx->boundaries_loader, NULL, load_boundaries, ctx) != 0)
+        return -1;
     struct layer_sync_options opt = {.conninfo = cfg->db, .reconcile_interval_s = cfg->reconcile_interval_s};
     struct layer_sync_hooks hooks = {.ctx = ctx->tiles, .area_changed = evict_area, .all_changed = evict_all};
     char err[1024];
@@ -153,7 +162,9 @@ static int start_layers(struct server_ctx *ctx)
 static void stop_layers(struct server_ctx *ctx)
 {
     layer_sync_stop(ctx->sync);
-    boundary_layer_free(ctx->boundaries);
+    if (ctx->boundaries_loader)
+        pthread_join(ctx->boundaries_loader, NULL);
+    boundary_layer_free(atomic_load(&ctx->boundaries));
     tile_cache_free(ctx->tiles);
     action_store_destroy(ctx->actions);
     site_store_destroy(ctx->sites);
@@ -184,11 +195,20 @@ int cmd_serve(int argc, char **argv)
     struct server_ctx ctx = {.cfg = &cfg, .started_at = time(NULL)};
     ctx.pool = db_pool_create(cfg.db, cfg.db_pool_size, cfg.statement_timeout_ms);
     ctx.metrics = metrics_create(route_names, route_name_count);
+    ctx.auth = auth_create(&cfg, ctx.pool, err, sizeof err);
+    if (!ctx.auth) { /* a configured key that cannot be read: refuse to start */
+        fprintf(stderr, "rbmap serve: %s\n", err);
+        metrics_destroy(ctx.metrics);
+        db_pool_destroy(ctx.pool);
+        access_log_close();
+        return 1;
+    }
     bool ready = ctx.pool && ctx.metrics && start_layers(&ctx) == 0;
     struct http_server *server = ready ? http_server_start(&ctx, err, sizeof err) : NULL;
     if (!server) {
         fprintf(stderr, "rbmap serve: %s\n", ready ? err : "out of memory");
         stop_layers(&ctx);
+        auth_free(ctx.auth);
         metrics_destroy(ctx.metrics);
         db_pool_destroy(ctx.pool);
         access_log_close();
@@ -202,6 +222,7 @@ int cmd_serve(int argc, char **argv)
     fprintf(stderr, "rbmap serve: %s received, draining connections\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     http_server_stop(server, 10);
     stop_layers(&ctx);
+    auth_free(ctx.auth);
     metrics_destroy(ctx.metrics);
     db_pool_destroy(ctx.pool);
     access_log_close();

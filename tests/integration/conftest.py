@@ -95,6 +95,17 @@ class Server:
             time.sleep(0.1)
         raise AssertionError(f"rbmap did not answer /health:\n{self.read_log()}")
 
+    def wait_boundaries(self, timeout=120):
+        """Boundaries load in the background after start; wait until they are in."""
+        import json
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            doc = json.loads(http_get(self.url + "/health")[2])
+            if (doc.get("layers") or {}).get("boundaries_loaded"):
+                return self
+            time.sleep(0.2)
+        raise AssertionError(f"boundaries not loaded within {timeout} s:\n{self.read_log()[-2000:]}")
+
     def read_log(self):
         self.log.flush()
         return self.log_path.read_text(errors="replace")

@@ -17,7 +17,7 @@ NATIONAL = {"RBMAP_DEFAULT_SCOPE": "national"}
 
 @pytest.fixture(scope="module")
 def national(rbmap_bin, demo_dsn, tmp_path_factory):
-    srv = Server(rbmap_bin, demo_dsn, tmp_path_factory.mktemp("tiles"), env=NATIONAL)
+    srv = Server(rbmap_bin, demo_dsn, tmp_path_factory.mktemp("tiles"), env=NATIONAL).wait_boundaries()
     yield srv
     srv.stop()
 
@@ -127,6 +127,7 @@ def test_boundaries_and_actions_layers(national, demo_dsn, tmp_path):
 
 
 def test_public_scope_sees_no_site_positions(server, tmp_path):
+    server.wait_boundaries()
     x, y = tile_of(2.45, 48.91, 9)
     status, _, body = http_get(server.url + f"/tiles/sites,actions,boundaries/9/{x}/{y}.mvt")
     assert status == 200
@@ -158,7 +159,9 @@ def test_http_gzip_etag_cache_control_cors_and_empty_tiles(national):
     assert status == 304 and body == b""
     status, _, _ = get_tile(national, path, {"If-None-Match": '"other"'})
     assert status == 200
-    # The middle of the Atlantic: no site, no boundary.
+    # Before the boundaries arrive, tiles are still served (without them) and the
+    # cache never keeps such a tile afterwards: checked by the fixture's wait and the
+    # boundary tests. The middle of the Atlantic: no site, no boundary.
     status, _, body = get_tile(national, "/tiles/sites,boundaries/10/300/400.mvt")
     assert status == 204 and body == b""
     status, headers, _ = http_request("OPTIONS", national.url + path)
