@@ -74,10 +74,13 @@ db: deps build/rbmap
 	@sh scripts/load_demo.sh "$$(sh $(PG_SH) url)"
 
 demo-db: db
+	@sh scripts/demo_config.sh >/dev/null
 	@sh $(PG_SH) url
 
+# The demo configuration (var/rbmap.conf) holds a generated token secret, so that
+# `./build/rbmap token --config var/rbmap.conf --scope national` works out of the box.
 run: db
-	RBMAP_DB="$$(sh $(PG_SH) url)" ./build/rbmap serve $(if $(RBMAP_LISTEN),,--listen 127.0.0.1:8080)
+	RBMAP_CONFIG="$$(sh scripts/demo_config.sh)" RBMAP_DB="$$(sh $(PG_SH) url)" ./build/rbmap serve $(if $(RBMAP_LISTEN),,--listen 127.0.0.1:8080)
 
 test: db asan
 	@sh scripts/run_tests.sh "$$(sh $(PG_SH) url)"
