@@ -4,6 +4,7 @@
 #include "db/territories_import.h"
 #include "server/auth_cli.h"
 #include "server/serve.h"
+#include "tiles/seed.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -19,6 +20,7 @@ static const struct subcommand subcommands[] = {
     {"migrate", cmd_migrate, "create or update the database schema"},
     {"import-territories", cmd_import_territories, "load régions, départements, EPCI, communes and boundaries"},
     {"demo-data", cmd_demo_data, "generate a synthetic history of sites and actions"},
+    {"seed", cmd_seed, "pre-render tiles for a zoom range and area into an MBTiles file"},
     {"token", cmd_token, "print a signed access token for a scope (administrators, tests)"},
     {"keys", cmd_keys, "create, list or revoke API keys for GIS clients"},
 };

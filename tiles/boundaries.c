@@ -27,15 +27,16 @@ struct boundary_set {
 
 /* Coarse levels first, so a tile lists régions before communes. Arrondissements have
  * no polygon of their own. */
+/* Coarse levels first, then by code: the order gives each boundary its feature id, so
+ * it must not depend on how PostgreSQL happens to run the union (a parallel append
+ * changes it from one load to the next). Arrondissements have no polygon of their own. */
 static const char boundaries_sql[] =
-    "SELECT 'region', code, name, ST_AsBinary(geom), ST_XMin(geom), ST_YMin(geom), ST_XMax(geom), ST_YMax(geom)"
-    "  FROM regions WHERE geom IS NOT NULL"
-    " UNION ALL SELECT 'departement', code, name, ST_AsBinary(geom), ST_XMin(geom), ST_YMin(geom), ST_XMax(geom),"
-    "  ST_YMax(geom) FROM departements WHERE geom IS NOT NULL"
-    " UNION ALL SELECT 'epci', code, name, ST_AsBinary(geom), ST_XMin(geom), ST_YMin(geom), ST_XMax(geom),"
-    "  ST_YMax(geom) FROM epci WHERE geom IS NOT NULL"
-    " UNION ALL SELECT 'city', code, name, ST_AsBinary(geom), ST_XMin(geom), ST_YMin(geom), ST_XMax(geom),"
-    "  ST_YMax(geom) FROM cities WHERE geom IS NOT NULL";
+    "SELECT level, code, name, ST_AsBinary(geom), ST_XMin(geom), ST_YMin(geom), ST_XMax(geom), ST_YMax(geom) FROM ("
+    " SELECT 0 AS rank, 'region' AS level, code::text AS code, name, geom FROM regions WHERE geom IS NOT NULL"
+    " UNION ALL SELECT 1, 'departement', code, name, geom FROM departements WHERE geom IS NOT NULL"
+    " UNION ALL SELECT 2, 'epci', code, name, geom FROM epci WHERE geom IS NOT NULL"
+    " UNION ALL SELECT 3, 'city', code, name, geom FROM cities WHERE geom IS NOT NULL) b"
+    " ORDER BY rank, code";
 
 static pthread_key_t clip_key;
 static pthread_once_t clip_once = PTHREAD_ONCE_INIT;
