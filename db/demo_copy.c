@@ -6,54 +6,17 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Big enough that libpq calls are rare, small enough to stay in cache. */
-#define COPY_FLUSH_BYTES (256 * 1024)
-
 int demo_copy_begin(struct demo_copy *c, PGconn *conn, const char *sql, char *err, size_t errlen)
 {
-    memset(c, 0, sizeof *c);
-    c->conn = conn;
-    buf_init(&c->buf, 0);
-    PGresult *res = PQexec(conn, sql);
-    int ok = PQresultStatus(res) == PGRES_COPY_IN;
-    if (!ok)
-        snprintf(err, errlen, "%s", PQresultErrorMessage(res));
-    PQclear(res);
-    if (!ok)
-        buf_free(&c->buf);
-    return ok ? 0 : -1;
+    int rc = copy_begin(&c->cs, conn, sql, err, errlen);
+    if (rc < 0)
+        buf_free(&c->cs.buf);
+    return rc;
 }
 
-void demo_copy_escape(struct buf *b, const char *s)
-{
-    const char *run = s;
-    for (; *s; s++) {
-        const char *esc = NULL;
-        switch (*s) {
-        case '\\': esc = "\\\\"; break;
-        case '\t': esc = "\\t"; break;
-        case '\n': esc = "\\n"; break;
-        case '\r': esc = "\\r"; break;
-        default: continue;
-        }
-        buf_append(b, run, (size_t)(s - run));
-        buf_append(b, esc, 2);
-        run = s + 1;
-    }
-    buf_append(b, run, (size_t)(s - run));
-}
+void demo_put_null(struct demo_copy *c) { copy_null(&c->cs); }
 
-void demo_put_null(struct demo_copy *c) { buf_append(&c->buf, "\\N\t", 3); }
-
-void demo_put_text(struct demo_copy *c, const char *s)
-{
-    if (!s) {
-        demo_put_null(c);
-        return;
-    }
-    demo_copy_escape(&c->buf, s);
-    buf_putc(&c->buf, '\t');
-}
+void demo_put_text(struct demo_copy *c, const char *s) { copy_text(&c->cs, s); }
 
 /* Hand-rolled because a million wide rows make snprintf the generator's hot spot. */
 static size_t format_uint(char *out, uint64_t v)
@@ -83,8 +46,7 @@ void demo_put_int(struct demo_copy *c, int64_t v)
     } else {
         n = format_uint(out, (uint64_t)v);
     }
-    out[n++] = '\t';
-    buf_append(&c->buf, out, n);
+    copy_field(&c->cs, out, n);
 }
 
 void demo_put_bool(struct demo_copy *c, int v)
@@ -92,7 +54,7 @@ void demo_put_bool(struct demo_copy *c, int v)
     if (v == DEMO_NULL_BOOL)
         demo_put_null(c);
     else
-        buf_append(&c->buf, v ? "t\t" : "f\t", 2);
+        copy_field(&c->cs, v ? "t" : "f", 1);
 }
 
 double demo_round_coord(double v) { return round(v * 1e7) / 1e7; }
@@ -113,8 +75,7 @@ void demo_put_coord(struct demo_copy *c, double v)
         out[n++] = '0';
     memcpy(out + n, frac, fn);
     n += fn;
-    out[n++] = '\t';
-    buf_append(&c->buf, out, n);
+    copy_field(&c->cs, out, n);
 }
 
 void demo_put_money(struct demo_copy *c, int64_t cents)
@@ -124,8 +85,8 @@ void demo_put_money(struct demo_copy *c, int64_t cents)
         return;
     }
     char out[32];
-    int n = snprintf(out, sizeof out, "%lld.%02lld\t", (long long)(cents / 100), (long long)(cents % 100));
-    buf_append(&c->buf, out, (size_t)n);
+    int n = snprintf(out, sizeof out, "%lld.%02lld", (long long)(cents / 100), (long long)(cents % 100));
+    copy_field(&c->cs, out, (size_t)n);
 }
 
 static size_t format_ymd(char *out, int day)
@@ -153,8 +114,7 @@ void demo_put_date(struct demo_copy *c, int day)
     }
     char out[16];
     size_t n = format_ymd(out, day);
-    out[n++] = '\t';
-    buf_append(&c->buf, out, n);
+    copy_field(&c->cs, out, n);
 }
 
 void demo_put_time(struct demo_copy *c, int64_t epoch_s)
@@ -170,47 +130,15 @@ void demo_put_time(struct demo_copy *c, int64_t epoch_s)
     int hh = secs / 3600, mm = secs / 60 % 60, ss = secs % 60;
     const char tail[] = {' ', (char)('0' + hh / 10), (char)('0' + hh % 10), ':', (char)('0' + mm / 10),
                          (char)('0' + mm % 10), ':', (char)('0' + ss / 10), (char)('0' + ss % 10),
-                         '+', '0', '0', '\t'};
+                         '+', '0', '0'};
     memcpy(out + n, tail, sizeof tail);
-    buf_append(&c->buf, out, n + sizeof tail);
+    copy_field(&c->cs, out, n + sizeof tail);
 }
 
-static void demo_copy_send(struct demo_copy *c)
-{
-    if (c->buf.overflow)
-        c->failed = 1;
-    if (!c->failed && c->buf.len && PQputCopyData(c->conn, c->buf.data, (int)c->buf.len) != 1)
-        c->failed = 1;
-    buf_reset(&c->buf);
-}
-
-void demo_copy_end_row(struct demo_copy *c)
-{
-    /* Every field appended its own trailing tab; the last one becomes the newline. */
-    if (c->buf.len && c->buf.data[c->buf.len - 1] == '\t')
-        c->buf.data[c->buf.len - 1] = '\n';
-    c->rows++;
-    if (c->buf.len >= COPY_FLUSH_BYTES)
-        demo_copy_send(c);
-}
+void demo_copy_end_row(struct demo_copy *c) { copy_end_row(&c->cs); }
 
 int64_t demo_copy_finish(struct demo_copy *c, char *err, size_t errlen)
 {
-    demo_copy_send(c);
-    buf_free(&c->buf);
-    int end = PQputCopyEnd(c->conn, c->failed ? "demo-data: could not send rows" : NULL);
-    int64_t rows = (int64_t)c->rows;
-    PGresult *res;
-    int ok = end == 1;
-    while ((res = PQgetResult(c->conn)) != NULL) {
-        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-            if (ok)
-                snprintf(err, errlen, "%s", PQresultErrorMessage(res));
-            ok = 0;
-        }
-        PQclear(res);
-    }
-    if (end != 1)
-        snprintf(err, errlen, "%s", PQerrorMessage(c->conn));
-    return ok && !c->failed ? rows : -1;
+    int64_t rows = (int64_t)c->cs.rows;
+    return copy_finish(&c->cs, err, errlen) == 0 ? rows : -1;
 }

@@ -1,11 +1,9 @@
-/* Streaming rows into PostgreSQL with COPY ... FROM STDIN (text format) for
- * `rbmap demo-data`. Promises: every value reaches the server either as a number this
- * module formats itself or as text escaped for the COPY text format (backslash, tab,
- * newline, carriage return), so no generated value is ever pasted into SQL. Rows are
- * buffered and sent in chunks of a few hundred kB; memory does not grow with the row
- * count. */
+/* The value formats of `rbmap demo-data`'s COPY rows (numbers, coordinates, money,
+ * dates and times written by hand: a million wide rows make snprintf the hot spot),
+ * over the shared COPY writer db/copy_stream.h, which escapes text and streams rows. */
 #ifndef RBMAP_DB_DEMO_COPY_H
 #define RBMAP_DB_DEMO_COPY_H
+#include "db/copy_stream.h"
 #include "util/buf.h"
 
 #include <libpq-fe.h>
@@ -19,10 +17,7 @@
 #define DEMO_NULL_BOOL (-1)
 
 struct demo_copy {
-    PGconn *conn;
-    struct buf buf;
-    uint64_t rows;
-    int failed; /* a send failed; the error comes back from demo_copy_finish */
+    struct copy_stream cs;
 };
 
 /* Starts `sql` (a COPY ... FROM STDIN statement). */
@@ -41,8 +36,6 @@ void demo_copy_end_row(struct demo_copy *c);
 
 /* Sends the rest and ends the COPY; returns the row count or -1 with the server's error. */
 int64_t demo_copy_finish(struct demo_copy *c, char *err, size_t errlen);
-/* The COPY text-format escape of s, appended to b (exposed for the unit tests). */
-void demo_copy_escape(struct buf *b, const char *s);
 
 /* Rounds a coordinate to the precision demo_put_coord writes, so that a point tested in C
  * is exactly the point stored. */

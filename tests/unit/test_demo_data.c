@@ -9,20 +9,20 @@
 static const char *row_of(struct demo_copy *c)
 {
     demo_copy_end_row(c);
-    return c->buf.data;
+    return c->cs.buf.data;
 }
 
 static void test_escape_covers_copy_specials(void)
 {
     struct buf b;
     buf_init(&b, 0);
-    demo_copy_escape(&b, "a\\b\tc\nd\re'\"é");
+    copy_escape(&b, "a\\b\tc\nd\re'\"é");
     CHECK_STR(b.data, "a\\\\b\\tc\\nd\\re'\"é");
     buf_reset(&b);
-    demo_copy_escape(&b, "");
+    copy_escape(&b, "");
     CHECK_STR(b.data, "");
     buf_reset(&b);
-    demo_copy_escape(&b, "\\N");
+    copy_escape(&b, "\\N");
     CHECK_STR(b.data, "\\\\N"); /* the text "\N", not NULL */
     buf_free(&b);
 }
@@ -30,8 +30,7 @@ static void test_escape_covers_copy_specials(void)
 static void test_fields_and_nulls(void)
 {
     struct demo_copy c;
-    memset(&c, 0, sizeof c);
-    buf_init(&c.buf, 0);
+    copy_stream_init(&c.cs, NULL);
     demo_put_int(&c, 42);
     demo_put_int(&c, -7);
     demo_put_int(&c, INT64_MIN + 1);
@@ -42,8 +41,8 @@ static void test_fields_and_nulls(void)
     demo_put_bool(&c, 0);
     demo_put_bool(&c, DEMO_NULL_BOOL);
     CHECK_STR(row_of(&c), "42\t-7\t-9223372036854775807\t\\N\t\\N\tx\\ty\tt\tf\t\\N\n");
-    CHECK(c.rows == 1);
-    buf_reset(&c.buf);
+    CHECK(c.cs.rows == 1);
+    buf_reset(&c.cs.buf);
     demo_put_coord(&c, 2.3522219);
     demo_put_coord(&c, -61.55555555);
     demo_put_coord(&c, -0.00000004);
@@ -51,14 +50,14 @@ static void test_fields_and_nulls(void)
     demo_put_money(&c, 1234567);
     demo_put_money(&c, DEMO_NULL_INT);
     CHECK_STR(row_of(&c), "2.3522219\t-61.5555556\t0.0000000\t45.0000000\t12345.67\t\\N\n");
-    buf_reset(&c.buf);
+    buf_reset(&c.cs.buf);
     demo_put_date(&c, demo_day_from_ymd(2024, 2, 29));
     demo_put_date(&c, DEMO_NO_DATE);
     demo_put_time(&c, (int64_t)demo_day_from_ymd(2018, 1, 1) * 86400 + 9 * 3600 + 5 * 60 + 7);
     demo_put_time(&c, DEMO_NO_TIME);
     CHECK_STR(row_of(&c), "2024-02-29\t\\N\t2018-01-01 09:05:07+00\t\\N\n");
     CHECK(demo_round_coord(1.23456789) == 1.2345679);
-    buf_free(&c.buf);
+    buf_free(&c.cs.buf);
 }
 
 static void test_calendar_round_trips(void)
