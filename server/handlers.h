@@ -8,5 +8,6 @@ void handle_metrics(struct request *req, struct response *res);
 void handle_reproject(struct request *req, struct response *res);
 void handle_tiles(struct request *req, struct response *res);
 void handle_catalog(struct request *req, struct response *res);
+void handle_clusters(struct request *req, struct response *res); /* server/route_clusters.c */
 
 #endif

@@ -109,6 +109,9 @@ static void render_store_send(struct request *req, struct response *res, const s
     const char *raw_data = raw.data ? raw.data : "", *gz_data = gz.data ? gz.data : "";
     struct tile_bbox bounds;
     tile_query_bbox(rq->z, rq->x, rq->y, TILE_EXTENT, TILE_POINT_BUFFER, &bounds);
+    /* A cluster depends on sites far outside its tile: any change anywhere evicts it. */
+    if (rq->layers & (1u << LAYER_CLUSTERS))
+        bounds = (struct tile_bbox){-180, -90, 180, 90};
     char etag_raw[64], etag_gz[64];
     etag_for(raw_data, raw.len, "", etag_raw, sizeof etag_raw);
     etag_for(raw_data, raw.len, "-gz", etag_gz, sizeof etag_gz);

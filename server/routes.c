@@ -11,10 +11,11 @@ const struct route routes[] = {
     {"POST", "/reproject", "reproject", handle_reproject},
     {"GET", "/catalog", "catalog", handle_catalog},
     {"GET", "/tiles/*", "tiles", handle_tiles},
+    {"GET", "/clusters/*", "clusters", handle_clusters},
 };
 const size_t route_count = sizeof routes / sizeof routes[0];
 
-const char *const route_names[] = {"health", "metrics", "reproject", "catalog", "tiles"};
+const char *const route_names[] = {"health", "metrics", "reproject", "catalog", "tiles", "clusters"};
 const size_t route_name_count = sizeof route_names / sizeof route_names[0];
 
 static bool pattern_matches(const char *pattern, const char *path)

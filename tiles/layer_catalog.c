@@ -1,5 +1,6 @@
 #include "tiles/layer_catalog.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -53,15 +54,47 @@ static const struct layer_field boundary_fields[] = {
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
+static const struct layer_field cluster_only_fields[] = {
+    {"cluster", FIELD_BOOLEAN, "true on a cluster (absent on a single site, which has the sites layer's fields)", false},
+    {"cluster_id", FIELD_NUMBER, "cluster id for /clusters/sites/{id}/...; only valid with the same filters and credentials", false},
+    {"point_count", FIELD_NUMBER, "number of sites in the cluster", false},
+    {"point_count_abbreviated", FIELD_STRING, "point_count as supercluster abbreviates it: a number below 1000, else 1.2k, 12k", false},
+    {"population", FIELD_NUMBER, "a site's population, or a cluster's sum of known populations", false},
+    {"status_open", FIELD_NUMBER, "sites of the cluster open (as of the date filter)", false},
+    {"status_closed_by_justice", FIELD_NUMBER, "sites closed by justice", false},
+    {"status_closed_by_pref_admin", FIELD_NUMBER, "sites closed by the prefecture", false},
+    {"status_closed_by_city_admin", FIELD_NUMBER, "sites closed by the city", false},
+    {"status_resorbed", FIELD_NUMBER, "sites resorbed", false},
+    {"status_other", FIELD_NUMBER, "sites closed otherwise", false},
+    {"status_unknown", FIELD_NUMBER, "sites of unknown status (clusters also carry field_type_<id>: sites per field type)", false},
+};
+
+/* The clusters layer's fields: an unclustered site's (the sites layer's), then a
+ * cluster's; filled once, on first use, so that the site fields are written once. */
+static struct layer_field cluster_fields[COUNT(site_fields) + COUNT(cluster_only_fields)];
+static pthread_once_t cluster_fields_once = PTHREAD_ONCE_INIT;
+
+static void cluster_fields_fill(void)
+{
+    memcpy(cluster_fields, site_fields, sizeof site_fields);
+    memcpy(cluster_fields + COUNT(site_fields), cluster_only_fields, sizeof cluster_only_fields);
+}
+
 static const struct tile_layer_def layers[LAYER_COUNT] = {
     [LAYER_SITES] = {"sites", "shantytown sites (points)", 0, TILE_LAYER_MAX_ZOOM, site_fields, COUNT(site_fields), true},
     [LAYER_ACTIONS] = {"actions", "action points: eti addresses and the sites of sur_site actions", 0,
                        TILE_LAYER_MAX_ZOOM, action_fields, COUNT(action_fields), true},
     [LAYER_BOUNDARIES] = {"boundaries", "région (z0+), département (z4+), EPCI (z7+) and commune (z9+) polygons", 0,
                           TILE_LAYER_MAX_ZOOM, boundary_fields, COUNT(boundary_fields), false},
+    [LAYER_CLUSTERS] = {"clusters", "sites clustered as supercluster does (radius 40/512 of a tile, up to z16), filters and scope applied first",
+                        0, TILE_LAYER_MAX_ZOOM, cluster_fields, COUNT(cluster_fields), true},
 };
 
-const struct tile_layer_def *tile_layer_def(enum tile_layer_id id) { return &layers[id]; }
+const struct tile_layer_def *tile_layer_def(enum tile_layer_id id)
+{
+    pthread_once(&cluster_fields_once, cluster_fields_fill);
+    return &layers[id];
+}
 
 int tile_layer_lookup(const char *name, size_t len)
 {
@@ -86,7 +119,7 @@ int tile_layers_parse(const char *text, size_t len, unsigned *mask, char *err, s
             end++;
         int id = tile_layer_lookup(text + start, end - start);
         if (id < 0) {
-            snprintf(err, errlen, "unknown layer '%.*s' (sites, actions, boundaries)",
+            snprintf(err, errlen, "unknown layer '%.*s' (sites, actions, boundaries, clusters)",
                      (int)(end - start > 40 ? 40 : end - start), text + start);
             return -1;
         }

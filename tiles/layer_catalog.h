@@ -9,6 +9,7 @@ enum tile_layer_id {
     LAYER_SITES,
     LAYER_ACTIONS,
     LAYER_BOUNDARIES,
+    LAYER_CLUSTERS, /* sites clustered as supercluster does (tiles/cluster_render.h) */
     LAYER_COUNT
 };
 

@@ -2,6 +2,7 @@
 
 #include "geo/rtree.h"
 #include "tiles/boundaries.h"
+#include "tiles/cluster_render.h"
 #include "tiles/mvt.h"
 #include "tiles/tile_math.h"
 
@@ -109,6 +110,14 @@ static void encode_site(struct mvt_layer *layer, const struct site_snapshot *sna
     if (justice)
         encode_justice(f, &s->justice);
     mvt_feature_end(f);
+}
+
+void render_site_feature(struct mvt_layer *layer, const struct site_snapshot *snap, const struct site *s, double px,
+                         double py, const struct tile_request *rq)
+{
+    bool justice = rq->scope->kind != SCOPE_PUBLIC && (rq->scope->flags & SCOPE_FLAG_JUSTICE);
+    struct candidate c = {s, px, py, site_status_on(s, rq->filter->day)};
+    encode_site(layer, snap, &c, justice, rq->filter->day);
 }
 
 /* Open sites first, then the most populated, then the oldest id: the sites a map must
@@ -295,5 +304,8 @@ int tile_render(const struct tile_request *rq, const struct tile_sources *src, s
         return -1;
     if (rq->layers & (1u << LAYER_ACTIONS))
         render_actions(rq, src->actions, tile, stats);
+    if ((rq->layers & (1u << LAYER_CLUSTERS)) &&
+        cluster_layer_render(rq, src->sites, tile, &stats->features[LAYER_CLUSTERS]) < 0)
+        return -1;
     return mvt_tile_serialize(tile, out) ? 0 : -1;
 }

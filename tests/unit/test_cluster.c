@@ -1,0 +1,200 @@
+/* Unit tests of the supercluster port: KDBush against brute force, aggregates and
+ * invariants, and equivalence with supercluster itself (npm, run in Node through
+ * tests/js/cluster_equiv.mjs) on 10,000 deterministic points: every getClusters,
+ * getTile, getChildren, getLeaves and getClusterExpansionZoom answer must match, in
+ * order, with centroids within 1e-9 degrees. */
+#include "tests/unit/test_cluster_equiv.h"
+#include "tests/unit/unit.h"
+#include "tiles/cluster_index.h"
+
+#include <stdint.h>
+
+static uint64_t rng = 7;
+static double rnd(void)
+{
+    rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+    return (double)(rng >> 11) / 9007199254740992.0;
+}
+
+static void test_kdbush_brute(void)
+{
+    enum { N = 5000 };
+    uint32_t *ids = malloc(N * sizeof *ids);
+    float *xy = malloc(2 * N * sizeof *xy), *orig = malloc(2 * N * sizeof *orig);
+    for (uint32_t i = 0; i < N; i++) {
+        ids[i] = i;
+        xy[2 * i] = orig[2 * i] = (float)rnd();
+        xy[2 * i + 1] = orig[2 * i + 1] = (float)(i % 50 ? rnd() : 0.5); /* some ties */
+    }
+    struct kdbush t;
+    kdbush_init(&t, ids, xy, N, 64);
+    struct u32vec v = {0};
+    for (int q = 0; q < 50; q++) {
+        double cx = rnd(), cy = rnd(), r = rnd() * 0.1;
+        v.len = 0;
+        CHECK(kdbush_within(&t, cx, cy, r, &v));
+        size_t want = 0;
+        for (uint32_t i = 0; i < N; i++) {
+            double dx = orig[2 * i] - cx, dy = orig[2 * i + 1] - cy;
+            want += dx * dx + dy * dy <= r * r;
+        }
+        CHECK(v.len == want);
+        v.len = 0;
+        CHECK(kdbush_range(&t, cx - r, cy - r, cx + r, cy + r, &v));
+        want = 0;
+        for (uint32_t i = 0; i < N; i++)
+            want += orig[2 * i] >= cx - r && orig[2 * i] <= cx + r && orig[2 * i + 1] >= cy - r &&
+                    orig[2 * i + 1] <= cy + r;
+        CHECK(v.len == want);
+        for (size_t i = 0; i < v.len; i++)
+            CHECK(v.items[i] < N);
+    }
+    free(v.items);
+    kdbush_free(&t);
+    free(orig);
+}
+
+static void test_abbreviate(void)
+{
+    char s[16];
+    CHECK(!cluster_abbreviate(999, s));
+    CHECK(cluster_abbreviate(1000, s) && !strcmp(s, "1k"));
+    CHECK(cluster_abbreviate(1234, s) && !strcmp(s, "1.2k"));
+    CHECK(cluster_abbreviate(1950, s) && !strcmp(s, "2k"));
+    CHECK(cluster_abbreviate(9960, s) && !strcmp(s, "10k"));
+    CHECK(cluster_abbreviate(12500, s) && !strcmp(s, "13k"));
+}
+
+/* Every zoom's clusters and points add up to N; aggregates add up to the leaves'. */
+static void test_invariants(void)
+{
+    uint32_t n = 3000;
+    struct cluster_input *p = malloc(n * sizeof *p);
+    int64_t total_weight = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        p[i] = (struct cluster_input){2 + rnd() * 3, 45 + rnd() * 3, i % 7 ? (int64_t)(i % 90) : -1,
+                                      {(uint16_t)(i % 7), (uint16_t)(7 + i % 3)}};
+        total_weight += p[i].weight >= 0 ? p[i].weight : 0;
+    }
+    struct cluster_options o;
+    cluster_options_default(&o, 10);
+    char err[128];
+    struct cluster_index *idx = cluster_index_build(p, n, &o, err, sizeof err);
+    CHECK(idx != NULL);
+    if (!idx) {
+        free(p);
+        return;
+    }
+    struct u32vec v = {0}, leaves = {0};
+    double world[4] = {-180, -90, 180, 90};
+    for (int z = 0; z <= 18; z++) {
+        v.len = 0;
+        CHECK(cluster_index_get_clusters(idx, world, z, &v));
+        uint64_t count = 0;
+        int64_t weight = 0;
+        for (size_t i = 0; i < v.len; i++) {
+            if (cluster_ref_is_point(idx, v.items[i])) {
+                count++;
+                weight += p[v.items[i]].weight >= 0 ? p[v.items[i]].weight : 0;
+                continue;
+            }
+            struct cluster_info ci;
+            cluster_index_info(idx, v.items[i], &ci);
+            count += ci.count;
+            weight += ci.weight;
+            uint32_t status = 0, ft = 0;
+            for (int k = 0; k < 7; k++)
+                status += ci.counters[k];
+            for (int k = 7; k < 10; k++)
+                ft += ci.counters[k];
+            CHECK(status == ci.count && ft == ci.count);
+            if (z == 5 && i < 20) {
+                CHECK(cluster_index_leaves(idx, ci.id, SIZE_MAX, 0, &leaves));
+                CHECK(leaves.len == ci.count);
+                CHECK(cluster_index_expansion_zoom(idx, ci.id) > z);
+            }
+        }
+        CHECK(count == n);
+        CHECK(weight == total_weight);
+    }
+    const uint32_t *refs;
+    size_t nref;
+    CHECK(!cluster_index_children(idx, 5, &refs, &nref));
+    CHECK(!cluster_index_children(idx, n + 31, &refs, &nref));
+    CHECK(cluster_index_expansion_zoom(idx, 12) == -1);
+    free(v.items);
+    free(leaves.items);
+    cluster_index_free(idx);
+    free(p);
+}
+
+static void test_empty_and_one(void)
+{
+    struct cluster_options o;
+    cluster_options_default(&o, 1);
+    char err[128];
+    struct cluster_index *idx = cluster_index_build(NULL, 0, &o, err, sizeof err);
+    CHECK(idx != NULL);
+    struct u32vec v = {0}, s = {0};
+    double world[4] = {-180, -90, 180, 90};
+    CHECK(idx && cluster_index_get_clusters(idx, world, 3, &v) && v.len == 0);
+    CHECK(idx && cluster_index_get_tile(idx, 0, 0, 0, &v, &s) && v.len == 0);
+    cluster_index_free(idx);
+    struct cluster_input one = {2.35, 48.85, 10, {0, 0}};
+    idx = cluster_index_build(&one, 1, &o, err, sizeof err);
+    CHECK(idx && cluster_index_get_clusters(idx, world, 0, &v) && v.len == 1 && v.items[0] == 0);
+    CHECK(idx && cluster_index_distinct_trees(idx) == 1);
+    cluster_index_free(idx);
+    o.max_zoom = 40;
+    CHECK(cluster_index_build(&one, 1, &o, err, sizeof err) == NULL);
+    free(v.items);
+    free(s.items);
+}
+
+static void test_equivalence(void)
+{
+    enum { N = 10000 };
+    struct cluster_input *p = malloc(N * sizeof *p);
+    for (uint32_t i = 0; i < N; i++) {
+        double lon, lat;
+        if (i < 6000) { /* metropolitan France */
+            lon = -5 + rnd() * 14;
+            lat = 41 + rnd() * 10;
+        } else if (i < 8000) { /* 100 tight groups of 20: camps side by side */
+            uint32_t g = (i - 6000) / 20;
+            lon = -4 + (g % 10) * 1.3 + rnd() * 0.01;
+            lat = 43 + (g / 10) * 0.7 + rnd() * 0.01;
+        } else if (i < 9950) { /* the world, overseas départements' latitudes included */
+            lon = -180 + rnd() * 360;
+            lat = -80 + rnd() * 160;
+        } else { /* duplicates and the antimeridian */
+            lon = i % 2 ? 179.95 + rnd() * 0.04 : -179.99 + rnd() * 0.04;
+            lat = i % 5 ? -17.5 + rnd() : 2.5;
+        }
+        p[i] = (struct cluster_input){lon, lat, (int64_t)(i % 40), {(uint16_t)(i % 7), 0}};
+    }
+    struct equiv_stats st;
+    int rc = cluster_equiv_run(p, N, &st);
+    if (rc == 1) {
+        printf("  skipped: node or tests/js/node_modules/supercluster missing\n");
+    } else {
+        printf("  equivalence on %u points: %zu queries, %zu features compared, %zu mismatches, max centroid "
+               "difference %.3g degrees\n",
+               (unsigned)N, st.queries, st.features, st.mismatches, st.max_diff);
+        CHECK(rc == 0);
+        CHECK(st.queries > 200);
+        CHECK(st.mismatches == 0);
+        CHECK(st.max_diff <= 1e-9);
+    }
+    free(p);
+}
+
+int main(void)
+{
+    RUN(test_kdbush_brute);
+    RUN(test_abbreviate);
+    RUN(test_invariants);
+    RUN(test_empty_and_one);
+    RUN(test_equivalence);
+    return UNIT_REPORT();
+}

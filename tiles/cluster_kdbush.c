@@ -1,0 +1,173 @@
+#include "tiles/cluster_kdbush.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+bool u32vec_push(struct u32vec *v, uint32_t x)
+{
+    if (v->len == v->cap) {
+        size_t cap = v->cap ? v->cap * 2 : 64;
+        uint32_t *grown = realloc(v->items, cap * sizeof(*grown));
+        if (!grown)
+            return false;
+        v->items = grown;
+        v->cap = cap;
+    }
+    v->items[v->len++] = x;
+    return true;
+}
+
+static inline void swap_item(uint32_t *ids, float *coords, uint32_t i, uint32_t j)
+{
+    uint32_t t = ids[i];
+    ids[i] = ids[j];
+    ids[j] = t;
+    float a = coords[2 * i], b = coords[2 * i + 1];
+    coords[2 * i] = coords[2 * j];
+    coords[2 * i + 1] = coords[2 * j + 1];
+    coords[2 * j] = a;
+    coords[2 * j + 1] = b;
+}
+
+/* KDBush's select(): the same arithmetic (in double, with floor) as the JavaScript, so
+ * that the sample ranges, hence the final positions, are the same. Indices are signed
+ * because j may step below left during the partition. */
+static void kd_select(uint32_t *ids, float *coords, int64_t k, int64_t left, int64_t right, int axis)
+{
+    while (right > left) {
+        if (right - left > 600) {
+            double n = (double)(right - left + 1);
+            double m = (double)(k - left + 1);
+            double z = log(n);
+            double s = 0.5 * exp(2 * z / 3);
+            double sd = 0.5 * sqrt(z * s * (n - s) / n) * (m - n / 2 < 0 ? -1 : 1);
+            double nl = floor((double)k - m * s / n + sd), nr = floor((double)k + (n - m) * s / n + sd);
+            int64_t new_left = (double)left > nl ? left : (int64_t)nl;
+            int64_t new_right = (double)right < nr ? right : (int64_t)nr;
+            kd_select(ids, coords, k, new_left, new_right, axis);
+        }
+        float t = coords[2 * k + axis];
+        int64_t i = left, j = right;
+        swap_item(ids, coords, (uint32_t)left, (uint32_t)k);
+        if (coords[2 * right + axis] > t)
+            swap_item(ids, coords, (uint32_t)left, (uint32_t)right);
+        while (i < j) {
+            swap_item(ids, coords, (uint32_t)i, (uint32_t)j);
+            i++;
+            j--;
+            while (coords[2 * i + axis] < t)
+                i++;
+            while (coords[2 * j + axis] > t)
+                j--;
+        }
+        if (coords[2 * left + axis] == t) {
+            swap_item(ids, coords, (uint32_t)left, (uint32_t)j);
+        } else {
+            j++;
+            swap_item(ids, coords, (uint32_t)j, (uint32_t)right);
+        }
+        if (j <= k)
+            left = j + 1;
+        if (k <= j)
+            right = j - 1;
+    }
+}
+
+static void kd_sort(uint32_t *ids, float *coords, uint32_t node_size, int64_t left, int64_t right, int axis)
+{
+    while (right - left > node_size) {
+        int64_t m = (left + right) >> 1;
+        kd_select(ids, coords, m, left, right, axis);
+        kd_sort(ids, coords, node_size, left, m - 1, 1 - axis);
+        left = m + 1; /* the second recursion as a loop */
+        axis = 1 - axis;
+    }
+}
+
+void kdbush_init(struct kdbush *t, uint32_t *ids, float *coords, uint32_t n, uint32_t node_size)
+{
+    t->n = n;
+    t->node_size = node_size < 2 ? 2 : node_size;
+    t->ids = ids;
+    t->coords = coords;
+    if (n)
+        kd_sort(ids, coords, t->node_size, 0, (int64_t)n - 1, 0);
+}
+
+void kdbush_free(struct kdbush *t)
+{
+    free(t->ids);
+    free(t->coords);
+    t->ids = NULL;
+    t->coords = NULL;
+    t->n = 0;
+}
+
+/* The explicit stack of KDBush's walk: (left, right, axis) frames, popped last first,
+ * right halves pushed after left halves. 64 levels cover any 32-bit item count. */
+struct frame {
+    uint32_t left, right, axis;
+};
+
+bool kdbush_range(const struct kdbush *t, double minx, double miny, double maxx, double maxy,
+                  struct u32vec *out)
+{
+    if (!t->n)
+        return true;
+    struct frame stack[96];
+    int sp = 0;
+    stack[sp++] = (struct frame){0, t->n - 1, 0};
+    const float *c = t->coords;
+    while (sp > 0) {
+        struct frame f = stack[--sp];
+        if (f.right - f.left <= t->node_size) {
+            for (uint32_t i = f.left; i <= f.right; i++) {
+                double x = c[2 * i], y = c[2 * i + 1];
+                if (x >= minx && x <= maxx && y >= miny && y <= maxy && !u32vec_push(out, t->ids[i]))
+                    return false;
+            }
+            continue;
+        }
+        uint32_t m = (f.left + f.right) >> 1;
+        double x = c[2 * m], y = c[2 * m + 1];
+        if (x >= minx && x <= maxx && y >= miny && y <= maxy && !u32vec_push(out, t->ids[m]))
+            return false;
+        if (f.axis == 0 ? minx <= x : miny <= y)
+            stack[sp++] = (struct frame){f.left, m - 1, 1 - f.axis};
+        if (f.axis == 0 ? maxx >= x : maxy >= y)
+            stack[sp++] = (struct frame){m + 1, f.right, 1 - f.axis};
+    }
+    return true;
+}
+
+bool kdbush_within(const struct kdbush *t, double qx, double qy, double r, struct u32vec *out)
+{
+    if (!t->n)
+        return true;
+    struct frame stack[96];
+    int sp = 0;
+    stack[sp++] = (struct frame){0, t->n - 1, 0};
+    const float *c = t->coords;
+    double r2 = r * r;
+    while (sp > 0) {
+        struct frame f = stack[--sp];
+        if (f.right - f.left <= t->node_size) {
+            for (uint32_t i = f.left; i <= f.right; i++) {
+                double dx = (double)c[2 * i] - qx, dy = (double)c[2 * i + 1] - qy;
+                if (dx * dx + dy * dy <= r2 && !u32vec_push(out, t->ids[i]))
+                    return false;
+            }
+            continue;
+        }
+        uint32_t m = (f.left + f.right) >> 1;
+        double x = c[2 * m], y = c[2 * m + 1];
+        double dx = x - qx, dy = y - qy;
+        if (dx * dx + dy * dy <= r2 && !u32vec_push(out, t->ids[m]))
+            return false;
+        if (f.axis == 0 ? qx - r <= x : qy - r <= y)
+            stack[sp++] = (struct frame){f.left, m - 1, 1 - f.axis};
+        if (f.axis == 0 ? qx + r >= x : qy + r >= y)
+            stack[sp++] = (struct frame){m + 1, f.right, 1 - f.axis};
+    }
+    return true;
+}
