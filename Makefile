@@ -80,7 +80,7 @@ demo-db: db
 # The demo configuration (var/rbmap.conf) holds a generated token secret, so that
 # `./build/rbmap token --config var/rbmap.conf --scope national` works out of the box.
 run: db
-	RBMAP_CONFIG="$$(sh scripts/demo_config.sh)" RBMAP_DB="$$(sh $(PG_SH) url)" ./build/rbmap serve $(if $(RBMAP_LISTEN),,--listen 127.0.0.1:8080)
+	RBMAP_CONFIG="$$(sh scripts/demo_config.sh)" RBMAP_DB="$$(sh $(PG_SH) url)" RBMAP_GEOCODER_INDEX=$(CURDIR)/var/ban.idx ./build/rbmap serve $(if $(RBMAP_LISTEN),,--listen 127.0.0.1:8080)
 
 test: db asan
 	@sh scripts/run_tests.sh "$$(sh $(PG_SH) url)"

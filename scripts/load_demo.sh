@@ -11,3 +11,4 @@ if [ "$(count 'SELECT count(*) FROM cities')" = "0" ]; then
   "$BIN" import-territories --db "$DB" --data "$DATA"
 fi
 "$BIN" demo-data --db "$DB" --seed "${RBMAP_DEMO_SEED:-1}"
+[ -f "$ROOT/var/ban.idx" ] || "$BIN" import-ban --output "$ROOT/var/ban.idx" "$DATA/addresses/ban-54084.csv" "$DATA/addresses/ban-addok-988.ndjson.gz"

@@ -112,6 +112,7 @@ int config_set(struct config *cfg, const char *key, const char *value, char *err
         return copy_string(key, cfg->db, sizeof cfg->db, value, err, errlen);
     if (!strcmp(key, "public_url"))
         return copy_string(key, cfg->public_url, sizeof cfg->public_url, value, err, errlen);
+    if (!strcmp(key, "geocoder_index")) return copy_string(key, cfg->geocoder_index, sizeof cfg->geocoder_index, value, err, errlen);
     if (!strcmp(key, "access_log"))
         return copy_string(key, cfg->access_log, sizeof cfg->access_log, value, err, errlen);
 #define JWT_STRING(name)                                                                   \
@@ -201,7 +202,7 @@ int config_load_env(struct config *cfg, char *err, size_t errlen)
                                        "max_body_bytes", "migrate", "public_url", "access_log",
                                        "default_scope", "tile_cache_mb", "reconcile_interval_s", "jwt_secret",
                                        "jwt_secret_file", "jwt_public_key_file", "jwt_private_key_file",
-                                       "jwt_audience", "jwt_clock_skew_s"};
+                                       "jwt_audience", "jwt_clock_skew_s", "geocoder_index"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         char name[64] = "RBMAP_";
         for (size_t j = 0; keys[i][j] && j + 7 < sizeof name; j++)

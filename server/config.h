@@ -26,6 +26,7 @@ struct config {
                                    networks and the demo */
     int tile_cache_mb;         /* tile_cache_mb = N: memory for cached tiles */
     int reconcile_interval_s;  /* reconcile_interval_s = N: memory vs database check */
+    char geocoder_index[1024]; /* geocoder_index = FILE (rbmap import-ban)  RBMAP_GEOCODER_INDEX */
     int tile_max_age_s;        /* tile_max_age_s = N: Cache-Control max-age of tiles */
     /* Credentials (server/auth.h): the platform's token keys. */
     char jwt_secret[512];      /* jwt_secret = S: HS256 shared secret (>= 32 bytes)  RBMAP_JWT_SECRET */

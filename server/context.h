@@ -13,6 +13,7 @@ struct action_store;
 struct tile_cache;
 struct layer_sync;
 struct boundary_set;
+struct territory_points;
 struct auth_state;
 
 struct server_ctx {
@@ -26,8 +27,12 @@ struct server_ctx {
      * failed). Read with atomic_load: it is published while requests run. */
     _Atomic(struct boundary_set *) boundaries;
     pthread_t boundaries_loader;
+    /* Territory reference points (tiles/territory_bubbles.h): loaded by the same thread,
+     * before the boundaries (they take a fraction of a second); same rules. */
+    _Atomic(struct territory_points *) territories;
     struct tile_cache *tiles;
     struct layer_sync *sync;
+    struct gidx *geocoder;         /* geocoder index (geo/geocode_index.h); NULL when none */
     struct auth_state *auth;       /* credentials -> scope (server/auth.h); NULL in unit tests */
 };
 

@@ -2,6 +2,7 @@
 #include "db/demo_data.h"
 #include "db/migrate.h"
 #include "db/territories_import.h"
+#include "geo/geocode_index.h"
 #include "server/auth_cli.h"
 #include "server/serve.h"
 #include "tiles/seed.h"
@@ -19,6 +20,7 @@ static const struct subcommand subcommands[] = {
     {"serve", cmd_serve, "serve tiles, GeoJSON, WMS, geocoding and reprojection over HTTP"},
     {"migrate", cmd_migrate, "create or update the database schema"},
     {"import-territories", cmd_import_territories, "load régions, départements, EPCI, communes and boundaries"},
+    {"import-ban", cmd_import_ban, "build the geocoder index from BAN address CSV or addok NDJSON files"},
     {"demo-data", cmd_demo_data, "generate a synthetic history of sites and actions"},
     {"seed", cmd_seed, "pre-render tiles for a zoom range and area into an MBTiles file"},
     {"token", cmd_token, "print a signed access token for a scope (administrators, tests)"},

@@ -109,8 +109,9 @@ static void render_store_send(struct request *req, struct response *res, const s
     const char *raw_data = raw.data ? raw.data : "", *gz_data = gz.data ? gz.data : "";
     struct tile_bbox bounds;
     tile_query_bbox(rq->z, rq->x, rq->y, TILE_EXTENT, TILE_POINT_BUFFER, &bounds);
-    /* A cluster depends on sites far outside its tile: any change anywhere evicts it. */
-    if (rq->layers & (1u << LAYER_CLUSTERS))
+    /* A cluster (or a territory bubble) depends on sites far outside its tile: any
+     * change anywhere evicts it. */
+    if (rq->layers & (1u << LAYER_CLUSTERS | 1u << LAYER_TERRITORIES))
         bounds = (struct tile_bbox){-180, -90, 180, 90};
     char etag_raw[64], etag_gz[64];
     etag_for(raw_data, raw.len, "", etag_raw, sizeof etag_raw);
@@ -148,7 +149,8 @@ void handle_tiles(struct request *req, struct response *res)
     }
     uint64_t generation = tile_cache_generation(ctx->tiles);
     struct tile_sources src = {.sites = site_store_acquire(ctx->sites), .actions = action_store_acquire(ctx->actions),
-                               .boundaries = atomic_load(&ctx->boundaries)};
+                               .boundaries = atomic_load(&ctx->boundaries),
+                               .territories = atomic_load(&ctx->territories)};
     struct site_filter filter;
     if (request_site_filter(req, src.sites, &filter, res) == 0) {
         rq.filter = &filter;

@@ -12,10 +12,14 @@ const struct route routes[] = {
     {"GET", "/catalog", "catalog", handle_catalog},
     {"GET", "/tiles/*", "tiles", handle_tiles},
     {"GET", "/clusters/*", "clusters", handle_clusters},
+    {"GET", "/geocode/search/", "geocode", handle_geocode_search},
+    {"GET", "/geocode/search", "geocode", handle_geocode_search},
+    {"GET", "/geocode/reverse/", "geocode", handle_geocode_reverse},
+    {"GET", "/geocode/reverse", "geocode", handle_geocode_reverse},
 };
 const size_t route_count = sizeof routes / sizeof routes[0];
 
-const char *const route_names[] = {"health", "metrics", "reproject", "catalog", "tiles", "clusters"};
+const char *const route_names[] = {"health", "metrics", "reproject", "catalog", "tiles", "clusters", "geocode"};
 const size_t route_name_count = sizeof route_names / sizeof route_names[0];
 
 static bool pattern_matches(const char *pattern, const char *path)

@@ -10,10 +10,12 @@
 #include "server/access_log.h"
 #include "server/auth.h"
 #include "server/context.h"
+#include "server/handlers.h"
 #include "server/http_server.h"
 #include "server/metrics.h"
 #include "server/routes.h"
 #include "tiles/boundaries.h"
+#include "tiles/territory_bubbles.h"
 #include "tiles/tile_cache.h"
 
 #include <getopt.h>
@@ -122,6 +124,14 @@ static void *load_boundaries(void *arg)
     struct server_ctx *ctx = arg;
     char err[1024];
     PGconn *conn = db_connect(ctx->cfg->db, 0, err, sizeof err);
+    struct territory_points *points = conn ? territory_points_load(conn, err, sizeof err) : NULL;
+    if (points) {
+        atomic_store(&ctx->territories, points);
+        tile_cache_clear(ctx->tiles); /* territories tiles drawn before were empty */
+        fprintf(stderr, "rbmap serve: %zu territory points loaded\n", territory_points_count(points));
+    } else {
+        fprintf(stderr, "rbmap serve: warning: territory points not loaded (%s)\n", err);
+    }
     struct boundary_set *set = conn ? boundary_layer_load(conn, err, sizeof err) : NULL;
     if (conn)
         PQfinish(conn);
@@ -165,6 +175,7 @@ static void stop_layers(struct server_ctx *ctx)
     if (ctx->boundaries_loader)
         pthread_join(ctx->boundaries_loader, NULL);
     boundary_layer_free(atomic_load(&ctx->boundaries));
+    territory_points_free(atomic_load(&ctx->territories));
     tile_cache_free(ctx->tiles);
     action_store_destroy(ctx->actions);
     site_store_destroy(ctx->sites);
@@ -193,6 +204,7 @@ int cmd_serve(int argc, char **argv)
         return 1;
     }
     struct server_ctx ctx = {.cfg = &cfg, .started_at = time(NULL)};
+    if (geocode_load(&ctx) < 0) { access_log_close(); return 1; } /* a corrupt index: refuse to start */
     ctx.pool = db_pool_create(cfg.db, cfg.db_pool_size, cfg.statement_timeout_ms);
     ctx.metrics = metrics_create(route_names, route_name_count);
     ctx.auth = auth_create(&cfg, ctx.pool, err, sizeof err);
@@ -225,6 +237,7 @@ int cmd_serve(int argc, char **argv)
     auth_free(ctx.auth);
     metrics_destroy(ctx.metrics);
     db_pool_destroy(ctx.pool);
+    geocode_unload(&ctx);
     access_log_close();
     fprintf(stderr, "rbmap serve: stopped\n");
     return 0;

@@ -1,5 +1,7 @@
 #include "tiles/layer_catalog.h"
 
+#include "tiles/territory_bubbles.h"
+
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -69,6 +71,22 @@ static const struct layer_field cluster_only_fields[] = {
     {"status_unknown", FIELD_NUMBER, "sites of unknown status (clusters also carry field_type_<id>: sites per field type)", false},
 };
 
+static const struct layer_field territory_fields[] = {
+    {"level", FIELD_STRING, "region (z0-7), departement (z8-11), city (z12-13; arrondissements count in their commune)", false},
+    {"code", FIELD_STRING, "INSEE code of the territory", false},
+    {"name", FIELD_STRING, "name of the territory", false},
+    {"sites", FIELD_NUMBER, "sites in the territory this caller may see that match the filters (public: bubbles under 5 are omitted)", false},
+    {"population", FIELD_NUMBER, "sum of the known populations of those sites", false},
+    {"status_open", FIELD_NUMBER, "those sites open (as of the date filter); withheld for the public when 1-4", false},
+    {"status_closed", FIELD_NUMBER, "those sites closed (as of the date filter); withheld for the public when 1-4", false},
+    {"status_closed_by_justice", FIELD_NUMBER, "sites closed by justice (not for the public, nor the other status_ counts below)", false},
+    {"status_closed_by_pref_admin", FIELD_NUMBER, "sites closed by the prefecture", false},
+    {"status_closed_by_city_admin", FIELD_NUMBER, "sites closed by the city", false},
+    {"status_resorbed", FIELD_NUMBER, "sites resorbed", false},
+    {"status_other", FIELD_NUMBER, "sites closed otherwise", false},
+    {"status_unknown", FIELD_NUMBER, "sites of unknown status", false},
+};
+
 /* The clusters layer's fields: an unclustered site's (the sites layer's), then a
  * cluster's; filled once, on first use, so that the site fields are written once. */
 static struct layer_field cluster_fields[COUNT(site_fields) + COUNT(cluster_only_fields)];
@@ -88,6 +106,8 @@ static const struct tile_layer_def layers[LAYER_COUNT] = {
                           TILE_LAYER_MAX_ZOOM, boundary_fields, COUNT(boundary_fields), false},
     [LAYER_CLUSTERS] = {"clusters", "sites clustered as supercluster does (radius 40/512 of a tile, up to z16), filters and scope applied first",
                         0, TILE_LAYER_MAX_ZOOM, cluster_fields, COUNT(cluster_fields), true},
+    [LAYER_TERRITORIES] = {"territories", "the platform's bubbles: sites per région (z0-7), département (z8-11), commune (z12-13) at its reference point; the public sees région and département counts of 5 or more",
+                           0, TERRITORY_CITY_MAXZOOM, territory_fields, COUNT(territory_fields), false},
 };
 
 const struct tile_layer_def *tile_layer_def(enum tile_layer_id id)
@@ -119,7 +139,7 @@ int tile_layers_parse(const char *text, size_t len, unsigned *mask, char *err, s
             end++;
         int id = tile_layer_lookup(text + start, end - start);
         if (id < 0) {
-            snprintf(err, errlen, "unknown layer '%.*s' (sites, actions, boundaries, clusters)",
+            snprintf(err, errlen, "unknown layer '%.*s' (sites, actions, boundaries, clusters, territories)",
                      (int)(end - start > 40 ? 40 : end - start), text + start);
             return -1;
         }

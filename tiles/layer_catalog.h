@@ -10,6 +10,7 @@ enum tile_layer_id {
     LAYER_ACTIONS,
     LAYER_BOUNDARIES,
     LAYER_CLUSTERS, /* sites clustered as supercluster does (tiles/cluster_render.h) */
+    LAYER_TERRITORIES, /* the platform's territory bubbles (tiles/territory_bubbles.h) */
     LAYER_COUNT
 };
 

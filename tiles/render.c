@@ -4,6 +4,7 @@
 #include "tiles/boundaries.h"
 #include "tiles/cluster_render.h"
 #include "tiles/mvt.h"
+#include "tiles/territory_bubbles.h"
 #include "tiles/tile_math.h"
 
 #include <pthread.h>
@@ -306,6 +307,9 @@ int tile_render(const struct tile_request *rq, const struct tile_sources *src, s
         render_actions(rq, src->actions, tile, stats);
     if ((rq->layers & (1u << LAYER_CLUSTERS)) &&
         cluster_layer_render(rq, src->sites, tile, &stats->features[LAYER_CLUSTERS]) < 0)
+        return -1;
+    if ((rq->layers & (1u << LAYER_TERRITORIES)) &&
+        territory_layer_render(rq, src, tile, &stats->features[LAYER_TERRITORIES]) < 0)
         return -1;
     return mvt_tile_serialize(tile, out) ? 0 : -1;
 }

@@ -12,11 +12,13 @@
 #include <stdint.h>
 
 struct boundary_set; /* tiles/boundaries.h */
+struct territory_points; /* tiles/territory_bubbles.h */
 
 struct tile_sources {
     const struct site_snapshot *sites;
     const struct action_snapshot *actions;
     const struct boundary_set *boundaries; /* NULL: boundaries layer stays empty */
+    const struct territory_points *territories; /* NULL: territories layer stays empty */
 };
 
 struct tile_request {

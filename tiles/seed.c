@@ -125,7 +125,8 @@ static int parse_options(int argc, char **argv, struct seed_options *o)
         {"threads", required_argument, NULL, 'j'}, {"force", no_argument, NULL, 'x'},
         {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     memset(o, 0, sizeof(*o));
-    o->layers = (1u << LAYER_COUNT) - 1;
+    /* The layers that draw the map; clusters and bubbles derive from sites per zoom. */
+    o->layers = 1u << LAYER_SITES | 1u << LAYER_ACTIONS | 1u << LAYER_BOUNDARIES;
     o->maxzoom = 10;
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     o->threads = cpus < 1 ? 1 : cpus > 16 ? 16 : (int)cpus;
