@@ -39,7 +39,7 @@ struct tile_layer_def {
 
 /* Sites kept per tile at most; beyond, the densest are dropped (tiles/render.c), so that
  * no tile of the sites layer exceeds ~500 KB. */
-#define TILE_SITES_FEATURE_BUDGET 5000
+#define TILE_SITES_FEATURE_BUDGET 4000
 
 const struct tile_layer_def *tile_layer_def(enum tile_layer_id id);
 /* -1 when the name is not a layer. */

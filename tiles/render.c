@@ -140,41 +140,61 @@ static int compare_id(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Keeps at most `budget` candidates: one per grid cell, the cell growing until the
- * occupied cells fit, so the densest places lose points first (as tippecanoe's
- * drop-densest-as-needed) and isolated sites always stay. */
+/* Keeps at most `budget` candidates, dropping the densest first (as tippecanoe's
+ * drop-densest-as-needed): each site is ranked within its cell of a fine grid (2 tile
+ * units) by priority, then sites are kept by rank, then priority. A site alone in its
+ * cell has rank 0 and always stays; a cell with many sites gives up its
+ * lowest-priority ones first. */
+#define THIN_CELL 2.0
+
+struct ranked {
+    uint64_t cell;
+    uint32_t rank;
+    uint32_t order; /* position in priority order */
+};
+
+static int compare_cell_then_order(const void *a, const void *b)
+{
+    const struct ranked *x = a, *y = b;
+    if (x->cell != y->cell)
+        return x->cell < y->cell ? -1 : 1;
+    return (x->order > y->order) - (x->order < y->order);
+}
+
+static int compare_rank_then_order(const void *a, const void *b)
+{
+    const struct ranked *x = a, *y = b;
+    if (x->rank != y->rank)
+        return x->rank < y->rank ? -1 : 1;
+    return (x->order > y->order) - (x->order < y->order);
+}
+
 static size_t thin_candidates(struct candidate *c, size_t n, size_t budget)
 {
     qsort(c, n, sizeof(*c), compare_priority);
-    size_t table_size = 1;
-    while (table_size < budget * 4)
-        table_size <<= 1;
-    uint64_t *cells = malloc(table_size * sizeof(*cells));
-    if (!cells)
-        return budget < n ? budget : n;
-    size_t kept = n;
-    for (double cell = 8; cell <= TILE_EXTENT * 2; cell *= 2) {
-        memset(cells, 0xff, table_size * sizeof(*cells));
-        kept = 0;
-        size_t occupied = 0;
-        for (size_t i = 0; i < n && occupied <= budget; i++) {
-            int64_t cx = (int64_t)((c[i].px + TILE_POINT_BUFFER) / cell);
-            int64_t cy = (int64_t)((c[i].py + TILE_POINT_BUFFER) / cell);
-            uint64_t key = ((uint64_t)cx << 32) ^ (uint64_t)cy;
-            size_t h = (size_t)((key * 0x9E3779B97F4A7C15ull) >> 20) & (table_size - 1);
-            while (cells[h] != UINT64_MAX && cells[h] != key)
-                h = (h + 1) & (table_size - 1);
-            if (cells[h] == key)
-                continue;
-            cells[h] = key;
-            occupied++;
-            c[kept++] = c[i];
-        }
-        if (occupied <= budget)
-            break;
+    struct ranked *r = malloc(n * sizeof(*r));
+    struct candidate *kept = malloc(budget * sizeof(*kept));
+    if (!r || !kept) {
+        free(r);
+        free(kept);
+        return budget; /* the highest-priority sites, unthinned */
     }
-    free(cells);
-    return kept;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t cx = (uint64_t)(int64_t)((c[i].px + TILE_POINT_BUFFER) / THIN_CELL);
+        uint64_t cy = (uint64_t)(int64_t)((c[i].py + TILE_POINT_BUFFER) / THIN_CELL);
+        r[i] = (struct ranked){(cx << 32) | (cy & 0xffffffffu), 0, (uint32_t)i};
+    }
+    qsort(r, n, sizeof(*r), compare_cell_then_order);
+    for (size_t i = 1; i < n; i++)
+        if (r[i].cell == r[i - 1].cell)
+            r[i].rank = r[i - 1].rank + 1;
+    qsort(r, n, sizeof(*r), compare_rank_then_order);
+    for (size_t i = 0; i < budget; i++)
+        kept[i] = c[r[i].order];
+    memcpy(c, kept, budget * sizeof(*kept));
+    free(r);
+    free(kept);
+    return budget;
 }
 
 struct site_query_ctx {

@@ -1,0 +1,112 @@
+/* The sites layer keeps every tile under budget by dropping the densest points first:
+ * a hand-built snapshot of 20,000 sites packed around Saint-Denis plus a few isolated
+ * ones, rendered at z0 and decoded back with protobuf-c. */
+#include "db/site_store.h"
+#include "geo/rtree.h"
+#include "tests/unit/unit.h"
+#include "tiles/render.h"
+#include "tiles/vector_tile.pb-c.h"
+
+#include <stdlib.h>
+
+#define DENSE 20000
+#define ISOLATED 4
+
+static struct site sites[DENSE + ISOLATED];
+static const struct site *site_ptrs[DENSE + ISOLATED];
+
+static void build_sites(void)
+{
+    unsigned seed = 12345;
+    for (int i = 0; i < DENSE + ISOLATED; i++) {
+        struct site *s = &sites[i];
+        memset(s, 0, sizeof(*s));
+        s->id = i + 1;
+        seed = seed * 1103515245u + 12345u;
+        double dx = (seed >> 8) % 10000 / 10000.0, dy = (seed >> 4) % 10000 / 10000.0;
+        s->lon = 2.30 + dx * 0.2; /* 20,000 sites within ~20 km */
+        s->lat = 48.85 + dy * 0.1;
+        s->status = i % 3 ? SITE_CLOSED_BY_JUSTICE : SITE_OPEN;
+        s->closed_day = s->status == SITE_OPEN ? DAY_NONE : 19000;
+        s->declared_day = 17000;
+        s->built_day = DAY_NONE;
+        s->population = i % 50;
+        s->name = "Site dense";
+        s->address = "";
+        s->city_name = "Saint-Denis";
+        strcpy(s->city_code, "93066");
+        strcpy(s->departement_code, "93");
+        strcpy(s->region_code, "11");
+    }
+    /* Far from everything: Brest, Cayenne, Saint-Denis de La Réunion, Mamoudzou. */
+    const double far[ISOLATED][2] = {{-4.49, 48.39}, {-52.33, 4.94}, {55.45, -20.88}, {45.23, -12.78}};
+    for (int k = 0; k < ISOLATED; k++) {
+        sites[DENSE + k].lon = far[k][0];
+        sites[DENSE + k].lat = far[k][1];
+        sites[DENSE + k].status = SITE_CLOSED_BY_JUSTICE;
+        sites[DENSE + k].closed_day = 19000;
+        sites[DENSE + k].population = 0;
+    }
+    for (int i = 0; i < DENSE + ISOLATED; i++)
+        site_ptrs[i] = &sites[i];
+}
+
+static void test_dense_tiles_stay_under_budget_and_keep_isolated_sites(void)
+{
+    build_sites();
+    double *xy = malloc(sizeof(double) * 2 * (DENSE + ISOLATED));
+    for (int i = 0; i < DENSE + ISOLATED; i++) {
+        xy[2 * i] = sites[i].lon;
+        xy[2 * i + 1] = sites[i].lat;
+    }
+    struct site_snapshot snap = {.count = DENSE + ISOLATED, .sites = site_ptrs};
+    snap.index = rtree_build_points(xy, DENSE + ISOLATED);
+    struct site_filter filter;
+    site_filter_init(&filter);
+    struct scope scope;
+    scope_national(&scope, 0);
+    struct action_snapshot no_actions = {0};
+    struct tile_sources src = {.sites = &snap, .actions = &no_actions};
+    struct tile_request rq = {.z = 0, .x = 0, .y = 0, .layers = 1u << LAYER_SITES, .filter = &filter, .scope = &scope};
+    struct buf out;
+    buf_init(&out, 0);
+    struct tile_render_stats stats;
+    CHECK(tile_render(&rq, &src, &out, &stats) == 0);
+    CHECK(out.len < 500 * 1024);
+    CHECK(stats.features[LAYER_SITES] == TILE_SITES_FEATURE_BUDGET); /* the budget is used, not wasted */
+    CHECK(stats.features[LAYER_SITES] + stats.sites_dropped == DENSE + ISOLATED);
+    CHECK(stats.sites_dropped > 0);
+
+    VectorTile__Tile *tile = vector_tile__tile__unpack(NULL, out.len, (const uint8_t *)out.data);
+    CHECK(tile && tile->n_layers == 1);
+    size_t isolated_kept = 0, open_kept = 0;
+    for (size_t i = 0; tile && i < tile->layers[0]->n_features; i++) {
+        uint64_t id = tile->layers[0]->features[i]->id;
+        if (id > DENSE)
+            isolated_kept++;
+        else if (sites[id - 1].status == SITE_OPEN)
+            open_kept++;
+    }
+    CHECK(isolated_kept == ISOLATED); /* nobody near them: never thinned */
+    /* Open sites go last: a third of the dense sites are open, far more of the kept. */
+    CHECK(open_kept * 2 > tile->layers[0]->n_features);
+    vector_tile__tile__free_unpacked(tile, NULL);
+
+    /* At z12 over the dense area the same points all fit: nothing is dropped. */
+    buf_reset(&out);
+    struct tile_request deep = rq;
+    deep.z = 14;
+    deep.x = 8296;
+    deep.y = 5635;
+    CHECK(tile_render(&deep, &src, &out, &stats) == 0);
+    CHECK(stats.sites_dropped == 0 && stats.features[LAYER_SITES] > 0);
+    buf_free(&out);
+    rtree_free((struct rtree *)snap.index);
+    free(xy);
+}
+
+int main(void)
+{
+    RUN(test_dense_tiles_stay_under_budget_and_keep_isolated_sites);
+    return UNIT_REPORT();
+}
