@@ -3,6 +3,7 @@
  * then writes one index file (geo/geocode_write.c). A malformed line is reported as
  * FILE:LINE and skipped; the import fails only when a file cannot be read at all. */
 #include "geo/geocode_build.h"
+#include "geo/geocode_cog.h"
 
 #include "util/hash.h"
 #include "util/progress.h"
@@ -374,18 +375,23 @@ static int import_file(struct builder *b, const char *path)
 int cmd_import_ban(int argc, char **argv)
 {
     static const struct option options[] = {{"output", required_argument, NULL, 'o'},
+                                            {"cog", required_argument, NULL, 'c'},
                                             {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
-    const char *output = NULL;
+    const char *output = NULL, *cog = NULL;
+    char cog_buf[4096];
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:h", options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:c:h", options, NULL)) != -1) {
         if (c == 'o') output = optarg;
+        else if (c == 'c') cog = optarg;
         else {
             fprintf(c == 'h' ? stdout : stderr,
-                    "usage: rbmap import-ban --output FILE IN...\n"
+                    "usage: rbmap import-ban --output FILE [--cog DIR] IN...\n"
                     "Builds the geocoder index from BAN address CSV files (adresses-*.csv, legacy or\n"
                     "current header) and addok NDJSON exports, plain or gzipped. Serve it with\n"
-                    "geocoder_index = FILE in the config or RBMAP_GEOCODER_INDEX=FILE.\n");
+                    "geocoder_index = FILE in the config or RBMAP_GEOCODER_INDEX=FILE.\n"
+                    "--cog DIR: departements.json and regions.json (INSEE COG) naming contexts\n"
+                    "(\"54, Meurthe-et-Moselle, Grand Est\"); default $RBMAP_DATA/cog or ../shared/data/cog.\n");
             return c == 'h' ? 0 : 2;
         }
     }
@@ -402,6 +408,8 @@ int cmd_import_ban(int argc, char **argv)
         if (s[4] > 0)
             b.docs[i].lon = s[0] / s[4], b.docs[i].lat = s[1] / s[4], b.docs[i].x = s[2] / s[4], b.docs[i].y = s[3] / s[4];
     }
+    if (!rc && cog_apply_contexts(&b, cog ? cog : cog_default_dir(cog_buf, sizeof cog_buf), cog != NULL) < 0)
+        rc = 1;
     char err[512];
     if (!rc && builder_write(&b, output, err, sizeof err) < 0) {
         fprintf(stderr, "rbmap import-ban: %s\n", err);

@@ -11,6 +11,8 @@ void handle_catalog(struct request *req, struct response *res);
 void handle_clusters(struct request *req, struct response *res); /* server/route_clusters.c */
 void handle_geocode_search(struct request *req, struct response *res); /* server/route_geocode.c */
 void handle_geocode_reverse(struct request *req, struct response *res);
+void handle_geocode_search_csv(struct request *req, struct response *res); /* server/route_geocode_csv.c */
+void handle_geocode_reverse_csv(struct request *req, struct response *res);
 struct server_ctx;
 int geocode_load(struct server_ctx *ctx);   /* maps cfg->geocoder_index; -1 (message printed) if corrupt */
 void geocode_unload(struct server_ctx *ctx);

@@ -16,6 +16,10 @@ const struct route routes[] = {
     {"GET", "/geocode/search", "geocode", handle_geocode_search},
     {"GET", "/geocode/reverse/", "geocode", handle_geocode_reverse},
     {"GET", "/geocode/reverse", "geocode", handle_geocode_reverse},
+    {"POST", "/geocode/search/csv/", "geocode", handle_geocode_search_csv},
+    {"POST", "/geocode/search/csv", "geocode", handle_geocode_search_csv},
+    {"POST", "/geocode/reverse/csv/", "geocode", handle_geocode_reverse_csv},
+    {"POST", "/geocode/reverse/csv", "geocode", handle_geocode_reverse_csv},
 };
 const size_t route_count = sizeof routes / sizeof routes[0];
 
