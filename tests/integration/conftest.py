@@ -165,3 +165,28 @@ def run_rbmap(binary, *args, env=None, timeout=600):
     full_env = dict(os.environ)
     full_env.update(env or {})
     return subprocess.run([binary, *args], capture_output=True, text=True, env=full_env, timeout=timeout)
+
+
+def sql_query(dsn, sql, params=None):
+    """Runs one statement in its own committed transaction; rows, or None."""
+    conn = psycopg2.connect(dsn)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql, params)
+            rows = cur.fetchall() if cur.description else None
+        conn.commit()
+        return rows
+    finally:
+        conn.close()
+
+
+def sql_scalar(dsn, sql, params=None):
+    return sql_query(dsn, sql, params)[0][0]
+
+
+def run_checked(binary, *args):
+    """Runs rbmap; fails on a non-zero exit or any sanitizer report."""
+    result = run_rbmap(binary, *args)
+    assert not SANITIZER_REPORT.search(result.stderr), result.stderr[-5000:]
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result

@@ -14,7 +14,7 @@ import uuid
 import psycopg2
 import pytest
 
-from conftest import SANITIZER_REPORT, dsn_with_db, run_rbmap
+from conftest import SANITIZER_REPORT, dsn_with_db, run_checked, run_rbmap, sql_query, sql_scalar
 
 # The history ends the day before; fixed so that two runs compare on any day.
 UNTIL = "2025-06-15"
@@ -25,25 +25,7 @@ DEMO_TABLES = ("shantytowns", '"ShantytownHistories"', "shantytown_origins", "sh
                "action_shantytowns", "action_operators", "action_finances", "users", "organizations")
 
 
-def query(dsn, sql, params=None):
-    conn = psycopg2.connect(dsn)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql, params)
-            return cur.fetchall() if cur.description else None
-    finally:
-        conn.close()
-
-
-def scalar(dsn, sql, params=None):
-    return query(dsn, sql, params)[0][0]
-
-
-def run_checked(rbmap_bin, *args):
-    result = run_rbmap(rbmap_bin, *args)
-    assert not SANITIZER_REPORT.search(result.stderr), result.stderr[-5000:]
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result
+query, scalar = sql_query, sql_scalar
 
 
 class Databases:

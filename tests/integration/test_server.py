@@ -8,7 +8,7 @@ import time
 
 import psycopg2
 
-from conftest import ROOT, free_port, http_get, http_request, run_rbmap
+from conftest import free_port, http_get, http_request, run_rbmap
 
 
 def database_truth(dsn):

@@ -13,7 +13,7 @@ import uuid
 import psycopg2
 import pytest
 
-from conftest import SANITIZER_REPORT, dsn_with_db, run_rbmap
+from conftest import SANITIZER_REPORT, dsn_with_db, run_checked, run_rbmap, sql_query, sql_scalar
 
 # The README of the shared data lists the communes-actuelles of 2026 whose own code
 # has no 2018 polygon; the test recomputes the list and checks it against this one.
@@ -21,27 +21,7 @@ README_WITHOUT_POLYGON = {"12218", "14581", "14666", "15031", "15035", "15047", 
                           "49126", "69114", "85165", "85212"}
 
 
-def query(dsn, sql, params=None):
-    conn = psycopg2.connect(dsn)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql, params)
-            rows = cur.fetchall() if cur.description else None
-        conn.commit()
-        return rows
-    finally:
-        conn.close()
-
-
-def scalar(dsn, sql, params=None):
-    return query(dsn, sql, params)[0][0]
-
-
-def run_checked(rbmap_bin, *args):
-    result = run_rbmap(rbmap_bin, *args)
-    assert not SANITIZER_REPORT.search(result.stderr), result.stderr[-5000:]
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result
+query, scalar = sql_query, sql_scalar
 
 
 # ---- expectations from the source files ------------------------------------------
