@@ -12,7 +12,7 @@ import pytest
 from osgeo import gdal
 
 from conftest import SANITIZER_REPORT, http_get, run_rbmap
-from tiles_util import decode, sql_site_ids, tile_of
+from tiles_util import decode, open_tile, sql_site_ids, tile_of
 
 gdal.UseExceptions()
 
@@ -170,10 +170,7 @@ def test_justice_flag_adds_the_justice_fields(idf, rbmap_bin, demo_dsn, tmp_path
 
 def features(tmp_path, z, x, y, data):
     """{layer: sorted [(properties, WKT)]}: a tile's content without feature ids or order."""
-    path = tmp_path / "cmp" / str(z) / str(x) / f"{y}.pbf"
-    os.makedirs(path.parent, exist_ok=True)
-    path.write_bytes(data)
-    ds = gdal.OpenEx(str(path), gdal.OF_VECTOR, open_options=["CLIP=NO"])
+    ds = open_tile(tmp_path, z, x, y, data, folder="cmp")
     out = {}
     for i in range(ds.GetLayerCount()):
         layer = ds.GetLayer(i)

@@ -18,15 +18,20 @@ def tile_of(lon, lat, z):
     return x, y
 
 
-def decode(tmp_path, z, x, y, data):
-    """Decodes MVT bytes with GDAL; returns {layer: [feature dict with geometry type]}."""
+def open_tile(tmp_path, z, x, y, data, folder="tiles"):
+    """Opens MVT bytes (gzipped or not) with GDAL's MVT driver, from a z/x/y.pbf path."""
     if data[:2] == b"\x1f\x8b":
         data = gzip.decompress(data)
-    path = tmp_path / "tiles" / str(z) / str(x) / f"{y}.pbf"
+    path = tmp_path / folder / str(z) / str(x) / f"{y}.pbf"
     os.makedirs(path.parent, exist_ok=True)
     path.write_bytes(data)
     # CLIP=NO: GDAL would otherwise drop what lies in the tile's buffer.
-    ds = gdal.OpenEx(str(path), gdal.OF_VECTOR, open_options=["CLIP=NO"])
+    return gdal.OpenEx(str(path), gdal.OF_VECTOR, open_options=["CLIP=NO"])
+
+
+def decode(tmp_path, z, x, y, data):
+    """Decodes MVT bytes with GDAL; returns {layer: [feature dict with geometry type]}."""
+    ds = open_tile(tmp_path, z, x, y, data)
     layers = {}
     for i in range(ds.GetLayerCount()):
         layer = ds.GetLayer(i)
