@@ -2,7 +2,7 @@
 # set-up (packages, private PostGIS under var/, schema, territories, demo data).
 
 CC      ?= cc
-PKGS    := libpq proj gdal libmicrohttpd jansson zlib libprotobuf-c geos libcrypto sqlite3
+PKGS    := libpq proj gdal libmicrohttpd jansson zlib libprotobuf-c geos libcrypto sqlite3 cairo libpng libjpeg
 CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wvla -I. -Ibuild/gen \
                $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -I$(shell pg_config --includedir 2>/dev/null)
 LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
@@ -10,7 +10,7 @@ LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 RELEASE_FLAGS := -O2 -g
 ASAN_FLAGS    := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 
-MODULES := util geo db tiles styles server
+MODULES := util geo db tiles styles ogc wms export server
 SRC     := $(foreach m,$(MODULES),$(wildcard $(m)/*.c))
 LIB_SRC := $(filter-out server/main.c,$(SRC))
 MIGRATIONS := $(sort $(wildcard db/migrations/*.sql))

@@ -5,9 +5,11 @@ PACKAGES="build-essential pkg-config xxd clang libclang-rt-14-dev
  postgresql postgresql-contrib postgresql-15-postgis-3 postgis libpq-dev
  libproj-dev proj-bin proj-data libgdal-dev gdal-bin libgeos-dev
  libmicrohttpd-dev libjansson-dev zlib1g-dev libprotobuf-c-dev protobuf-c-compiler
- libcairo2-dev libpng-dev libjwt-dev libssl-dev
+ libcairo2-dev libpng-dev libjpeg-dev libjwt-dev libssl-dev
  libsqlite3-dev sqlite3
- python3-pytest python3-psycopg2 python3-gdal python3-owslib curl"
+ python3-pytest python3-psycopg2 python3-gdal python3-owslib curl
+ python3-qgis qgis-providers chromium sqlmap nginx-light mapserver-bin cgi-mapserver libfcgi-bin spawn-fcgi
+ libxml2-utils wrk fonts-dejavu-core"
 missing=""
 for p in $PACKAGES; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"

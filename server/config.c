@@ -28,6 +28,15 @@ void config_defaults(struct config *cfg)
     cfg->tile_max_age_s = 5;
     snprintf(cfg->jwt_audience, sizeof cfg->jwt_audience, "rbmap");
     cfg->jwt_clock_skew_s = 60;
+    cfg->ogc_limit_default = 10;
+    cfg->ogc_limit_max = 10000;
+    cfg->export_max_features = 1000000;
+    cfg->wms_max_width = 4096;
+    cfg->wms_max_height = 4096;
+    snprintf(cfg->cors_origins, sizeof cfg->cors_origins, "*");
+    snprintf(cfg->audit_log, sizeof cfg->audit_log, "off");
+    cfg->rate_limit_per_s = 0;
+    cfg->rate_limit_burst = 200;
 }
 
 static int parse_int(const char *key, const char *value, long min, long max, long *out, char *err,
@@ -102,28 +111,47 @@ static const struct int_setting int_settings[] = {
     {"reconcile_interval_s", offsetof(struct config, reconcile_interval_s), 1, 86400},
     {"tile_max_age_s", offsetof(struct config, tile_max_age_s), 0, 86400},
     {"jwt_clock_skew_s", offsetof(struct config, jwt_clock_skew_s), 0, 600},
+    {"ogc_limit_default", offsetof(struct config, ogc_limit_default), 1, 1000000},
+    {"ogc_limit_max", offsetof(struct config, ogc_limit_max), 1, 1000000},
+    {"export_max_features", offsetof(struct config, export_max_features), 1, 100000000},
+    {"wms_max_width", offsetof(struct config, wms_max_width), 1, 16384},
+    {"wms_max_height", offsetof(struct config, wms_max_height), 1, 16384},
+    {"rate_limit_per_s", offsetof(struct config, rate_limit_per_s), 0, 1000000},
+    {"rate_limit_burst", offsetof(struct config, rate_limit_burst), 1, 1000000},
+    {"changelog_poll_ms", offsetof(struct config, changelog_poll_ms), 0, 60000},
 };
+
+struct string_setting {
+    const char *key;
+    size_t offset, size;
+};
+
+#define STRING_SETTING(name) {#name, offsetof(struct config, name), sizeof(((struct config *)0)->name)}
+static const struct string_setting string_settings[] = {
+    STRING_SETTING(db),
+    STRING_SETTING(public_url),
+    STRING_SETTING(geocoder_index),
+    STRING_SETTING(access_log),
+    STRING_SETTING(jwt_secret),
+    STRING_SETTING(jwt_secret_file),
+    STRING_SETTING(jwt_public_key_file),
+    STRING_SETTING(jwt_private_key_file),
+    STRING_SETTING(jwt_audience),
+    STRING_SETTING(raster_base_url),
+    STRING_SETTING(raster_base_attribution),
+    STRING_SETTING(cors_origins),
+    STRING_SETTING(audit_log),
+};
+#undef STRING_SETTING
 
 int config_set(struct config *cfg, const char *key, const char *value, char *err, size_t errlen)
 {
     if (!strcmp(key, "listen"))
         return parse_listen(cfg, value, err, errlen);
-    if (!strcmp(key, "db"))
-        return copy_string(key, cfg->db, sizeof cfg->db, value, err, errlen);
-    if (!strcmp(key, "public_url"))
-        return copy_string(key, cfg->public_url, sizeof cfg->public_url, value, err, errlen);
-    if (!strcmp(key, "geocoder_index")) return copy_string(key, cfg->geocoder_index, sizeof cfg->geocoder_index, value, err, errlen);
-    if (!strcmp(key, "access_log"))
-        return copy_string(key, cfg->access_log, sizeof cfg->access_log, value, err, errlen);
-#define JWT_STRING(name)                                                                   \
-    if (!strcmp(key, #name))                                                               \
-        return copy_string(key, cfg->name, sizeof cfg->name, value, err, errlen);
-    JWT_STRING(jwt_secret)
-    JWT_STRING(jwt_secret_file)
-    JWT_STRING(jwt_public_key_file)
-    JWT_STRING(jwt_private_key_file)
-    JWT_STRING(jwt_audience)
-#undef JWT_STRING
+    for (size_t i = 0; i < sizeof string_settings / sizeof string_settings[0]; i++)
+        if (!strcmp(key, string_settings[i].key))
+            return copy_string(key, (char *)cfg + string_settings[i].offset, string_settings[i].size, value, err,
+                               errlen);
     if (!strcmp(key, "default_scope")) {
         if (strcmp(value, "public") && strcmp(value, "national")) {
             snprintf(err, errlen, "default_scope must be public or national, not '%s'", value);
@@ -196,25 +224,34 @@ int config_load_file(struct config *cfg, const char *path, char *err, size_t err
     return 0;
 }
 
+/* RBMAP_<KEY> for a key; 0 when unset, -1 on a bad value. */
+static int config_load_env_key(struct config *cfg, const char *key, char *err, size_t errlen)
+{
+    char name[64] = "RBMAP_";
+    for (size_t j = 0; key[j] && j + 7 < sizeof name; j++)
+        name[6 + j] = (char)(key[j] >= 'a' && key[j] <= 'z' ? key[j] - 32 : key[j]);
+    const char *value = getenv(name);
+    if (!value || !*value)
+        return 0;
+    char inner[512];
+    if (config_set(cfg, key, value, inner, sizeof inner) < 0) {
+        snprintf(err, errlen, "%s: %s", name, inner);
+        return -1;
+    }
+    return 0;
+}
+
 int config_load_env(struct config *cfg, char *err, size_t errlen)
 {
-    static const char *const keys[] = {"listen", "db", "threads", "db_pool_size", "statement_timeout_ms",
-                                       "max_body_bytes", "migrate", "public_url", "access_log",
-                                       "default_scope", "tile_cache_mb", "reconcile_interval_s", "jwt_secret",
-                                       "jwt_secret_file", "jwt_public_key_file", "jwt_private_key_file",
-                                       "jwt_audience", "jwt_clock_skew_s", "geocoder_index"};
-    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-        char name[64] = "RBMAP_";
-        for (size_t j = 0; keys[i][j] && j + 7 < sizeof name; j++)
-            name[6 + j] = (char)(keys[i][j] >= 'a' && keys[i][j] <= 'z' ? keys[i][j] - 32 : keys[i][j]);
-        const char *value = getenv(name);
-        if (!value || !*value)
-            continue;
-        char inner[512];
-        if (config_set(cfg, keys[i], value, inner, sizeof inner) < 0) {
-            snprintf(err, errlen, "%s: %s", name, inner);
+    static const char *const other_keys[] = {"listen", "migrate", "default_scope", "max_body_bytes"};
+    for (size_t i = 0; i < sizeof other_keys / sizeof other_keys[0]; i++)
+        if (config_load_env_key(cfg, other_keys[i], err, errlen) < 0)
             return -1;
-        }
-    }
+    for (size_t i = 0; i < sizeof string_settings / sizeof string_settings[0]; i++)
+        if (config_load_env_key(cfg, string_settings[i].key, err, errlen) < 0)
+            return -1;
+    for (size_t i = 0; i < sizeof int_settings / sizeof int_settings[0]; i++)
+        if (config_load_env_key(cfg, int_settings[i].key, err, errlen) < 0)
+            return -1;
     return 0;
 }

@@ -35,6 +35,23 @@ struct config {
     char jwt_private_key_file[256]; /* jwt_private_key_file = PEM: for `rbmap token` only */
     char jwt_audience[128];    /* jwt_audience = AUD: required aud claim (default rbmap) */
     int jwt_clock_skew_s;      /* jwt_clock_skew_s = N: tolerance on exp/nbf/iat (default 60) */
+    /* OGC API Features and exports. */
+    int ogc_limit_default;     /* ogc_limit_default = N: items per page without limit= (10) */
+    int ogc_limit_max;         /* ogc_limit_max = N: largest limit= accepted (10000) */
+    int export_max_features;   /* export_max_features = N: features per export file */
+    /* WMS. */
+    int wms_max_width;         /* wms_max_width = N pixels (4096) */
+    int wms_max_height;        /* wms_max_height = N pixels (4096) */
+    /* Styles and viewer. */
+    char raster_base_url[512]; /* raster_base_url = https://.../{z}/{x}/{y}.png: optional base map */
+    char raster_base_attribution[256]; /* raster_base_attribution = TEXT */
+    /* Access control. */
+    char cors_origins[512];    /* cors_origins = * | https://a.fr,https://b.fr */
+    char audit_log[256];       /* audit_log = off | - | FILE: who read what, one JSON line each */
+    int rate_limit_per_s;      /* rate_limit_per_s = N: requests per second per credential or IP (0 = off) */
+    int rate_limit_burst;      /* rate_limit_burst = N: bucket size */
+    /* Layer sync from a replica (no NOTIFY there): poll the change log every N ms (0 = LISTEN). */
+    int changelog_poll_ms;     /* changelog_poll_ms = N */
 };
 
 void config_defaults(struct config *cfg);

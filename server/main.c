@@ -1,6 +1,7 @@
 /* rbmap: the command-line entry point. Each subcommand lives in its own module. */
 #include "db/demo_data.h"
 #include "db/migrate.h"
+#include "export/export_cli.h"
 #include "db/territories_import.h"
 #include "geo/geocode_index.h"
 #include "server/auth_cli.h"
@@ -23,6 +24,7 @@ static const struct subcommand subcommands[] = {
     {"import-ban", cmd_import_ban, "build the geocoder index from BAN address CSV or addok NDJSON files"},
     {"demo-data", cmd_demo_data, "generate a synthetic history of sites and actions"},
     {"seed", cmd_seed, "pre-render tiles for a zoom range and area into an MBTiles file"},
+    {"export", cmd_export, "write a layer to GeoPackage, Shapefile, KML, CSV, XLSX, FlatGeobuf or GeoJSON"},
     {"token", cmd_token, "print a signed access token for a scope (administrators, tests)"},
     {"keys", cmd_keys, "create, list or revoke API keys for GIS clients"},
 };

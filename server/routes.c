@@ -20,10 +20,19 @@ const struct route routes[] = {
     {"POST", "/geocode/search/csv", "geocode", handle_geocode_search_csv},
     {"POST", "/geocode/reverse/csv/", "geocode", handle_geocode_reverse_csv},
     {"POST", "/geocode/reverse/csv", "geocode", handle_geocode_reverse_csv},
+    {"GET", "/ogc", "ogc", handle_ogc},
+    {"GET", "/ogc/*", "ogc", handle_ogc},
+    {"GET", "/export/*", "export", handle_export},
+    {"GET", "/wms", "wms", handle_wms},
+    {"GET", "/wms/", "wms", handle_wms},
+    {"GET", "/styles/*", "styles", handle_styles},
+    {"GET", "/", "viewer", handle_viewer},
+    {"GET", "/viewer/*", "viewer", handle_viewer},
 };
 const size_t route_count = sizeof routes / sizeof routes[0];
 
-const char *const route_names[] = {"health", "metrics", "reproject", "catalog", "tiles", "clusters", "geocode"};
+const char *const route_names[] = {"health", "metrics", "reproject", "catalog", "tiles", "clusters", "geocode",
+                                     "ogc",    "export",  "wms",       "styles",  "viewer"};
 const size_t route_name_count = sizeof route_names / sizeof route_names[0];
 
 static bool pattern_matches(const char *pattern, const char *path)

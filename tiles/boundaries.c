@@ -23,6 +23,7 @@ struct boundary_set {
     struct boundary *items;
     size_t count;
     struct rtree *index; /* over lon/lat boxes of items */
+    struct rtree_box *boxes; /* lon/lat box of each item */
 };
 
 /* Coarse levels first, so a tile lists régions before communes. Arrondissements have
@@ -70,11 +71,46 @@ void boundary_layer_free(struct boundary_set *set)
         clip_geom_free(&set->items[i].world);
     }
     free(set->items);
+    free(set->boxes);
     rtree_free(set->index);
     free(set);
 }
 
 size_t boundary_layer_count(const struct boundary_set *set) { return set ? set->count : 0; }
+
+bool boundary_layer_get(const struct boundary_set *set, uint32_t index, struct boundary_view *out)
+{
+    if (!set || index >= set->count)
+        return false;
+    const struct boundary *b = &set->items[index];
+    *out = (struct boundary_view){index, b->level, b->code, b->name, b->minzoom, &b->world,
+                                  set->boxes[index].minx, set->boxes[index].miny, set->boxes[index].maxx,
+                                  set->boxes[index].maxy};
+    return true;
+}
+
+struct search_ctx {
+    const struct boundary_set *set;
+    bool (*visit)(const struct boundary_view *b, void *arg);
+    void *arg;
+};
+
+static bool search_visit(uint32_t index, void *arg)
+{
+    struct search_ctx *sc = arg;
+    struct boundary_view view;
+    return !boundary_layer_get(sc->set, index, &view) || sc->visit(&view, sc->arg);
+}
+
+void boundary_layer_search(const struct boundary_set *set, double minlon, double minlat, double maxlon,
+                           double maxlat, bool (*visit)(const struct boundary_view *b, void *arg), void *arg)
+{
+    if (!set || !set->count)
+        return;
+    struct search_ctx sc = {set, visit, arg};
+    struct rtree_box q = {minlon, minlat, maxlon, maxlat};
+    rtree_search(set->index, &q, search_visit, &sc);
+}
 
 struct boundary_set *boundary_layer_load(PGconn *conn, char *err, size_t errlen)
 {
@@ -135,7 +171,7 @@ struct boundary_set *boundary_layer_load(PGconn *conn, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory indexing boundaries");
         goto fail;
     }
-    free(boxes);
+    set->boxes = boxes;
     PQclear(r);
     return set;
 fail:

@@ -1,5 +1,7 @@
 #include "tiles/render.h"
 
+#include "db/feature_props.h"
+
 #include "geo/rtree.h"
 #include "tiles/boundaries.h"
 #include "tiles/cluster_render.h"
@@ -41,38 +43,29 @@ struct candidate {
     int status; /* as of the filter date */
 };
 
-static void add_date(struct mvt_feature *f, const char *key, int32_t day)
+/* Properties go into the feature through the shared writer (db/feature_props.h);
+ * non-negative integers as uint values, as MVT readers expect of ids and counts. */
+static void mvt_sink_string(void *ctx, const char *key, const char *value)
 {
-    if (day == DAY_NONE)
-        return;
-    char text[11];
-    day_to_iso(day, text);
-    mvt_feature_add_string(f, key, text);
+    mvt_feature_add_string(ctx, key, value);
 }
 
-static void add_tristate(struct mvt_feature *f, const char *key, int8_t v)
+static void mvt_sink_int(void *ctx, const char *key, int64_t value)
 {
-    if (v >= 0)
-        mvt_feature_add_bool(f, key, v == 1);
+    if (value >= 0)
+        mvt_feature_add_uint(ctx, key, (uint64_t)value);
+    else
+        mvt_feature_add_sint(ctx, key, value);
 }
 
-static void encode_justice(struct mvt_feature *f, const struct site_justice *j)
+static void mvt_sink_bool(void *ctx, const char *key, bool value)
 {
-    static const char *const police[] = {"none", "requested", "granted"};
-    add_tristate(f, "owner_complaint", j->owner_complaint);
-    add_tristate(f, "justice_procedure", j->justice_procedure);
-    add_tristate(f, "justice_rendered", j->justice_rendered);
-    add_date(f, "justice_rendered_at", j->justice_rendered_day);
-    if (j->police_status >= 0 && j->police_status <= 2)
-        mvt_feature_add_string(f, "police_status", police[j->police_status]);
-    add_date(f, "police_requested_at", j->police_requested_day);
-    add_date(f, "police_granted_at", j->police_granted_day);
-    if (j->bailiff && *j->bailiff)
-        mvt_feature_add_string(f, "bailiff", j->bailiff);
-    add_tristate(f, "existing_litigation", j->existing_litigation);
-    add_tristate(f, "evacuation_under_time_limit", j->evacuation_under_time_limit);
-    add_tristate(f, "insalubrity_order", j->insalubrity_order);
-    add_date(f, "administrative_order_evacuation_at", j->administrative_order_evacuation_day);
+    mvt_feature_add_bool(ctx, key, value);
+}
+
+static struct prop_sink mvt_sink(struct mvt_feature *f)
+{
+    return (struct prop_sink){f, mvt_sink_string, mvt_sink_int, mvt_sink_bool};
 }
 
 static void encode_site(struct mvt_layer *layer, const struct site_snapshot *snap, const struct candidate *c,
@@ -84,32 +77,8 @@ static void encode_site(struct mvt_layer *layer, const struct site_snapshot *sna
         return;
     mvt_feature_set_id(f, (uint64_t)s->id);
     mvt_feature_add_point(f, c->px, c->py);
-    mvt_feature_add_uint(f, "id", (uint64_t)s->id);
-    if (*s->name)
-        mvt_feature_add_string(f, "name", s->name);
-    mvt_feature_add_string(f, "status", site_status_name((enum site_status)c->status));
-    mvt_feature_add_bool(f, "resorbed", c->status != SITE_OPEN && s->closed_with_solutions == 1);
-    const struct field_type *ft = site_snapshot_field_type(snap, s->field_type_id);
-    if (ft) {
-        char color[9];
-        snprintf(color, sizeof color, "#%.6s", ft->color);
-        mvt_feature_add_string(f, "field_type", ft->label);
-        mvt_feature_add_string(f, "color", color);
-    }
-    mvt_feature_add_uint(f, "field_type_id", (uint64_t)s->field_type_id);
-    if (s->population >= 0)
-        mvt_feature_add_uint(f, "population", (uint64_t)s->population);
-    mvt_feature_add_string(f, "water", water_status_name((enum water_status)s->water));
-    add_date(f, "built_at", s->built_day);
-    add_date(f, "declared_at", s->declared_day);
-    /* On a past date a site closed later shows as it was: open, no closing date. */
-    if (c->status != SITE_OPEN && (day == DAY_NONE || s->closed_day <= day))
-        add_date(f, "closed_at", s->closed_day);
-    mvt_feature_add_string(f, "city_code", s->city_code);
-    mvt_feature_add_string(f, "city_name", s->city_name);
-    mvt_feature_add_string(f, "departement", s->departement_code);
-    if (justice)
-        encode_justice(f, &s->justice);
+    struct prop_sink sink = mvt_sink(f);
+    site_props_emit(&sink, snap, s, c->status, day, justice);
     mvt_feature_end(f);
 }
 
@@ -271,18 +240,8 @@ static void encode_action(struct mvt_layer *layer, const struct action_point *p,
     /* An action can have several points: the id stays unique per point. */
     mvt_feature_set_id(f, (uint64_t)p->action_id * 1000u + ordinal);
     mvt_feature_add_point(f, px, py);
-    mvt_feature_add_uint(f, "action_id", (uint64_t)p->action_id);
-    mvt_feature_add_string(f, "name", p->name);
-    mvt_feature_add_string(f, "location_type", p->location_type);
-    if (p->site_id)
-        mvt_feature_add_uint(f, "site_id", (uint64_t)p->site_id);
-    if (*p->topics)
-        mvt_feature_add_string(f, "topics", p->topics);
-    add_date(f, "started_at", p->started_day);
-    add_date(f, "ended_at", p->ended_day);
-    if (*p->operators)
-        mvt_feature_add_string(f, "operators", p->operators);
-    mvt_feature_add_string(f, "departement", p->departement_code);
+    struct prop_sink sink = mvt_sink(f);
+    action_props_emit(&sink, p);
     mvt_feature_end(f);
 }
 

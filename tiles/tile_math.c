@@ -94,6 +94,12 @@ static double clampd(double v, double lo, double hi)
     return v < lo ? lo : (v > hi ? hi : v);
 }
 
+void tile_world_to_lonlat(double wx, double wy, double *lon, double *lat)
+{
+    *lon = lon_of(0, wx);
+    *lat = lat_of(0, wy);
+}
+
 bool tile_lonlat_to_fraction(int z, double lon, double lat, double *fx, double *fy)
 {
     uint32_t n = tile_count(z);

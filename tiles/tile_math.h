@@ -42,6 +42,8 @@ uint32_t tile_count(int z);
 double tile_clamp_lat(double lat);
 void tile_lonlat_to_mercator(double lon, double lat, double *mx, double *my);
 void tile_mercator_to_lonlat(double mx, double my, double *lon, double *lat);
+/* World units (tiles/clip.h: Web Mercator normalised to [0,1], y down) to lon/lat. */
+void tile_world_to_lonlat(double wx, double wy, double *lon, double *lat);
 /* Size of one pixel of a tile at zoom z, in EPSG:3857 metres (at the equator). */
 double tile_pixel_metres(int z, int extent);
 

@@ -1,0 +1,8 @@
+/* Placeholder until the wms endpoints land. */
+#include "server/handlers.h"
+
+void handle_wms(struct request *req, struct response *res)
+{
+    (void)req;
+    response_error(res, 501, "not implemented yet");
+}
