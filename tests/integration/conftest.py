@@ -132,6 +132,40 @@ def server(rbmap_bin, demo_dsn, tmp_path_factory):
     srv.stop()
 
 
+class AuthServer:
+    """A server that checks tokens signed with its own secret; mint() makes one for a
+    scope ("national", "departement:93", "city:75056", ...) with `rbmap token`."""
+
+    def __init__(self, rbmap_bin, dsn, tmp_path):
+        import secrets
+        self.rbmap_bin = rbmap_bin
+        self.conf = str(tmp_path / "rbmap.conf")
+        with open(self.conf, "w") as f:
+            f.write(f"jwt_secret = {secrets.token_hex(32)}\njwt_audience = rbmap\ndefault_scope = public\n")
+        self.srv = Server(rbmap_bin, dsn, tmp_path, ["--config", self.conf])
+        self.url = self.srv.url
+        self._tokens = {}
+
+    def mint(self, scope, *extra):
+        key = (scope, *extra)
+        if key not in self._tokens:
+            r = run_rbmap(self.rbmap_bin, "token", "--config", self.conf, "--scope", scope, *extra)
+            assert r.returncode == 0, r.stderr
+            self._tokens[key] = r.stdout.strip()
+        return self._tokens[key]
+
+    def headers(self, scope, *extra):
+        """Authorization header for a scope; {} for "public"."""
+        return {} if scope == "public" else {"Authorization": f"Bearer {self.mint(scope, *extra)}"}
+
+
+@pytest.fixture(scope="session")
+def auth_server(rbmap_bin, demo_dsn, tmp_path_factory):
+    srv = AuthServer(rbmap_bin, demo_dsn, tmp_path_factory.mktemp("auth_server"))
+    yield srv
+    srv.srv.stop()
+
+
 @pytest.fixture
 def start_server(rbmap_bin, tmp_path):
     """Starts extra servers (own database, flags, environment); all stopped at the end."""
