@@ -8,6 +8,7 @@
 #include "styles/legend.h"
 #include "wms/image_encode.h"
 #include "wms/wms_capabilities.h"
+#include "wms/wms_cleanup.h"
 #include "wms/wms_exception.h"
 #include "wms/wms_featureinfo.h"
 #include "wms/wms_render.h"
@@ -206,6 +207,7 @@ void handle_wms(struct request *req, struct response *res)
         response_error(res, 405, "WMS answers GET only");
         return;
     }
+    wms_cleanup_register();
     struct wms_error e = {0};
     enum wms_operation op;
     if (wms_parse_operation(req, &op, &e) < 0) {

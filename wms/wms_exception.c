@@ -43,33 +43,45 @@ void wms_exception_xml(struct response *res, enum wms_version v, const struct wm
     res->status = 400;
 }
 
+/* Shows the message wrapped by words to the image width (a line of at most 300 bytes). */
 static void draw_message(cairo_t *cr, int width, const char *message)
 {
     cairo_select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
     cairo_set_font_size(cr, 12);
     cairo_set_source_rgb(cr, 0, 0, 0);
-    /* Wrap by words to the image width. */
-    char line[320] = "";
+    char line[304];
+    size_t used = 0;
     double y = 16;
     const char *p = message;
     while (*p) {
-        const char *sp = strchr(p, ' ');
-        size_t len = sp ? (size_t)(sp - p) : strlen(p);
-        char candidate[320];
-        snprintf(candidate, sizeof candidate, "%s%s%.*s", line, *line ? " " : "", (int)len, p);
+        size_t len = strcspn(p, " ");
+        if (len > 150)
+            len = 150;
+        char candidate[304];
+        memcpy(candidate, line, used);
+        size_t n = used;
+        if (n)
+            candidate[n++] = ' ';
+        memcpy(candidate + n, p, len);
+        candidate[n + len] = 0;
         cairo_text_extents_t ext;
         cairo_text_extents(cr, candidate, &ext);
-        if (ext.width > width - 8 && *line) {
+        if (used && ext.width > width - 8) {
+            line[used] = 0;
             cairo_move_to(cr, 4, y);
             cairo_show_text(cr, line);
             y += 15;
-            snprintf(line, sizeof line, "%.*s", (int)len, p);
-        } else
-            memcpy(line, candidate, sizeof line);
+            memcpy(line, p, len);
+            used = len;
+        } else {
+            memcpy(line, candidate, n + len);
+            used = n + len;
+        }
         p += len;
         while (*p == ' ')
             p++;
     }
+    line[used] = 0;
     cairo_move_to(cr, 4, y);
     cairo_show_text(cr, line);
 }

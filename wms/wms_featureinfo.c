@@ -280,7 +280,8 @@ void wms_feature_info(const struct wms_info_request *q, const struct wms_sources
         if (located)
             query_layer(&c, &d, l, &h);
         failed |= h.failed;
-        qsort(h.items, h.n, sizeof *h.items, by_distance);
+        if (h.n)
+            qsort(h.items, h.n, sizeof *h.items, by_distance);
         json_t *list = json_array();
         for (size_t i = 0; i < h.n; i++) {
             if (list && i < (size_t)q->feature_count)
