@@ -9,7 +9,11 @@
 #include <cairo.h>
 #include <stdbool.h>
 
-#define IMAGE_PNG_COMPRESSION 2 /* zlib level: 1-3 is several times faster than 6, ~10% larger */
+/* zlib level 2 with the run-length strategy and no PNG filter: maps are mostly flat
+ * runs, which RLE finds at a fraction of deflate's cost. Measured on a 1024x768 map of
+ * Seine-Saint-Denis' sites: 39 ms (level 2, SUB filter), 30 ms (RLE, SUB), 25 ms (RLE,
+ * no filter; 30% larger than with SUB, still a tenth of the raw image). */
+#define IMAGE_PNG_COMPRESSION 2
 #define IMAGE_JPEG_QUALITY 85
 
 /* Appends the image to out. alpha: keep transparency (RGBA), else RGB (the surface

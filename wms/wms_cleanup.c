@@ -1,5 +1,7 @@
 #include "wms/wms_cleanup.h"
 
+#include "wms/marker_sprites.h"
+
 #include <cairo.h>
 #include <dlfcn.h>
 #include <pthread.h>
@@ -9,6 +11,7 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 static void release(void)
 {
+    marker_sprites_free();
     cairo_debug_reset_static_data();
     /* fontconfig comes with cairo; rbmap does not link it itself, so look it up. */
     void (*fc_fini)(void) = (void (*)(void))dlsym(RTLD_DEFAULT, "FcFini");

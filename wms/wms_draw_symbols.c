@@ -2,6 +2,7 @@
 #include "wms/wms_render.h"
 
 #include "tiles/cluster_index.h"
+#include "wms/marker_sprites.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -29,18 +30,8 @@ void wms_site_marker(const struct wms_draw *d, const struct site *s, double x, d
         fill = st->site_fallback_fill;
     int status = site_status_on(s, d->filter->day);
     double opacity = status == SITE_OPEN ? 1.0 : st->closed_site_opacity;
-    double r = st->site_radius_px, ring = st->site_stroke_px;
-    cairo_new_path(cr);
-    cairo_arc(cr, x, y, r, 0, 2 * M_PI);
-    wms_set_color(cr, fill, opacity);
-    cairo_fill(cr);
-    cairo_set_fill_rule(cr, CAIRO_FILL_RULE_EVEN_ODD);
-    cairo_arc(cr, x, y, r + ring, 0, 2 * M_PI);
-    cairo_new_sub_path(cr);
-    cairo_arc(cr, x, y, r, 0, 2 * M_PI);
-    wms_set_color(cr, st->water_ring[s->water < 4 ? s->water : 0], opacity);
-    cairo_fill(cr);
-    cairo_set_fill_rule(cr, CAIRO_FILL_RULE_WINDING);
+    marker_paint(cr, x, y, st->site_radius_px, st->site_stroke_px, fill, st->water_ring[s->water < 4 ? s->water : 0],
+                 opacity);
 }
 
 void wms_label(const struct wms_draw *d, double x, double y, const char *text, struct style_color color,
