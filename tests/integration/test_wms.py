@@ -360,3 +360,31 @@ def test_sites_drawn_are_the_sites_in_sql(srv, national, demo_dsn):
         if 0 <= px < W and 0 <= py < H:
             assert img[py, px, 3] > 0, (lon, lat)
     assert sql_scalar(demo_dsn, "SELECT count(*) FROM shantytowns") > len(rows)
+
+
+def test_api_key_over_http_basic(srv, rbmap_bin, demo_dsn, isolated):
+    """A WMS client with an API key (HTTP Basic, as QGIS and GDAL send it) sees the
+    sites of its scope; a wrong secret is a 401 with the Basic challenge."""
+    import base64
+    import re
+    import secrets
+    from conftest import run_rbmap
+    site_id, lon, lat, x, y = isolated
+    r = run_rbmap(rbmap_bin, "keys", "create", "--scope", "national", "--label", "wms " + secrets.token_hex(4),
+                  "--db", demo_dsn)
+    assert r.returncode == 0, r.stderr
+    key_id = re.search(r"^key_id: (\S+)$", r.stdout, re.M).group(1)
+    secret = re.search(r"^secret: (\S+)$", r.stdout, re.M).group(1)
+    try:
+        def basic(s):
+            return {"Authorization": "Basic " + base64.b64encode(f"{key_id}:{s}".encode()).decode()}
+        q = dict(getmap_params(LAYERS="sites", CRS="EPSG:2154", BBOX=f"{x - 500},{y - 500},{x + 500},{y + 500}",
+                               WIDTH=100, HEIGHT=100), REQUEST="GetFeatureInfo", QUERY_LAYERS="sites", I=50, J=50,
+                 INFO_FORMAT="application/json")
+        status, _, body = wms(srv.url, basic(secret), **q)
+        assert status == 200 and [f["id"] for f in json.loads(body)["features"]] == [site_id]
+        status, headers, _ = wms(srv.url, basic(secret + "x"), **q)
+        assert status == 401 and headers["WWW-Authenticate"].startswith("Basic")
+    finally:
+        run_rbmap(rbmap_bin, "keys", "revoke", key_id, "--db", demo_dsn)
+        sql_query(demo_dsn, "DELETE FROM rbmap_api_keys WHERE key_id = %s", (key_id,))
