@@ -39,6 +39,19 @@ static void png_write_buf(png_structp png, png_bytep data, png_size_t len)
 
 static void png_flush_noop(png_structp png) { (void)png; }
 
+/* Failures are reported by the return value, not on stderr. */
+static void png_fail_quietly(png_structp png, png_const_charp message)
+{
+    (void)message;
+    png_longjmp(png, 1);
+}
+
+static void png_warn_quietly(png_structp png, png_const_charp message)
+{
+    (void)png;
+    (void)message;
+}
+
 bool image_encode_png(cairo_surface_t *surface, bool alpha, struct buf *out)
 {
     cairo_surface_flush(surface);
@@ -47,7 +60,7 @@ bool image_encode_png(cairo_surface_t *surface, bool alpha, struct buf *out)
     const unsigned char *data = cairo_image_surface_get_data(surface);
     if (!data || width <= 0 || height <= 0)
         return false;
-    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, png_fail_quietly, png_warn_quietly);
     png_infop info = png ? png_create_info_struct(png) : NULL;
     uint8_t *volatile row = malloc((size_t)width * 4);
     if (!png || !info || !row) {
