@@ -14,6 +14,15 @@
  * RGB(A) bytes. */
 static void unpremultiply_row(const uint32_t *src, int width, uint8_t *dst, bool alpha)
 {
+    if (alpha) { /* most rows of an overlay are empty: one vectorisable pass finds them */
+        uint32_t any = 0;
+        for (int x = 0; x < width; x++)
+            any |= src[x];
+        if (!any) {
+            memset(dst, 0, (size_t)width * 4);
+            return;
+        }
+    }
     for (int x = 0; x < width; x++) {
         uint32_t p = src[x];
         uint8_t a = (uint8_t)(p >> 24), r = (uint8_t)(p >> 16), g = (uint8_t)(p >> 8), b = (uint8_t)p;
