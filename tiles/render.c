@@ -6,6 +6,7 @@
 #include "tiles/boundaries.h"
 #include "tiles/cluster_render.h"
 #include "tiles/mvt.h"
+#include "tiles/render_props.h"
 #include "tiles/render_thin.h"
 #include "tiles/territory_bubbles.h"
 #include "tiles/tile_math.h"
@@ -43,6 +44,7 @@ struct candidate {
     double px, py;
     int status; /* as of the filter date */
     int32_t id; /* site->id, kept here so that sorting does not touch the sites */
+    uint32_t index; /* in snapshot->sites */
 };
 
 /* Properties go into the feature through the shared writer (db/feature_props.h);
@@ -84,11 +86,22 @@ static void encode_site(struct mvt_layer *layer, const struct site_snapshot *sna
     mvt_feature_end(f);
 }
 
+static void encode_site_interned(struct mvt_layer *layer, struct site_prop_writer *writer, const struct candidate *c)
+{
+    struct mvt_feature *f = mvt_layer_begin_feature(layer, MVT_POINT);
+    if (!f)
+        return;
+    mvt_feature_set_id(f, (uint64_t)c->id);
+    mvt_feature_add_point(f, c->px, c->py);
+    site_prop_writer_add(writer, f, c->index);
+    mvt_feature_end(f);
+}
+
 void render_site_feature(struct mvt_layer *layer, const struct site_snapshot *snap, const struct site *s, double px,
                          double py, const struct tile_request *rq)
 {
     bool justice = rq->scope->kind != SCOPE_PUBLIC && (rq->scope->flags & SCOPE_FLAG_JUSTICE);
-    struct candidate c = {s, px, py, site_status_on(s, rq->filter->day), s->id};
+    struct candidate c = {s, px, py, site_status_on(s, rq->filter->day), s->id, 0};
     encode_site(layer, snap, &c, justice, rq->filter->day);
 }
 
@@ -199,7 +212,7 @@ static bool collect_site(uint32_t index, void *arg)
         q->items = grown;
         q->cap = cap;
     }
-    q->items[q->n++] = (struct candidate){s, px, py, site_status_on(s, q->rq->filter->day), s->id};
+    q->items[q->n++] = (struct candidate){s, px, py, site_status_on(s, q->rq->filter->day), s->id, index};
     return !q->limit || q->n < q->limit;
 }
 
@@ -252,8 +265,18 @@ static int render_sites(const struct tile_request *rq, const struct site_snapsho
         qsort(q.items, n, sizeof(*q.items), compare_id);
     struct mvt_layer *layer = n ? mvt_tile_add_layer(tile, "sites", TILE_EXTENT) : NULL;
     bool justice = rq->scope->kind != SCOPE_PUBLIC && (rq->scope->flags & SCOPE_FLAG_JUSTICE);
-    for (size_t i = 0; layer && i < n; i++)
-        encode_site(layer, snap, &q.items[i], justice, rq->filter->day);
+    /* The current data without justice fields (most tiles) has its properties interned
+     * per snapshot; a date or the justice fields take them one by one. */
+    const struct site_prop_table *props =
+        layer && !justice && rq->filter->day == DAY_NONE ? site_prop_table_acquire(snap) : NULL;
+    struct site_prop_writer *writer = props ? site_prop_writer_begin(props, layer, n) : NULL;
+    for (size_t i = 0; layer && i < n; i++) {
+        if (writer)
+            encode_site_interned(layer, writer, &q.items[i]);
+        else
+            encode_site(layer, snap, &q.items[i], justice, rq->filter->day);
+    }
+    site_prop_table_release(props);
     stats->features[LAYER_SITES] = layer ? mvt_layer_feature_count(layer) : 0;
     free(q.items);
     return 0;
