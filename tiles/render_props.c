@@ -333,7 +333,7 @@ struct site_prop_writer *site_prop_writer_begin(const struct site_prop_table *t,
     /* Room for every distinct value a layer of that many features may hold, at most
      * half full. */
     size_t want = 1024;
-    while (want < 4 * 16 * features && want < ((size_t)1 << 24))
+    while (want < 2 * 16 * features && want < ((size_t)1 << 24))
         want *= 2;
     if (want > w->cap) {
         free(w->slot_number);
