@@ -65,7 +65,8 @@ def main():
         b.settle()
         cold = a.tile_pass(tiles, order, 1, layer=args.layer)
         c8 = b.tile_pass(tiles, peer_order, 8, layer=args.layer)
-        print(f"# settle {time.time() - t0:.1f} s, start-up {a.start_s:.1f} s")
+        print(f"# settle {time.time() - t0:.1f} s, start-up {a.start_s:.1f} s, first sites tile (per-snapshot "
+              f"index and properties) {a.index_s:.2f} s")
     finally:
         a.stop()
         b.stop()

@@ -66,8 +66,10 @@ static int parse_tile_path(const char *rest, unsigned *layers, int *z, uint32_t 
     return 0;
 }
 
-static void send_tile(struct request *req, struct response *res, const void *data, size_t len, const char *etag,
-                      bool gzipped)
+/* Sends a tile. `owned`, when given, is a buffer holding exactly data/len that the
+ * response may take over instead of copying (a freshly rendered tile). */
+static void send_tile_buf(struct request *req, struct response *res, const void *data, size_t len,
+                          const char *etag, bool gzipped, struct buf *owned)
 {
     response_set_header(res, "ETag", etag);
     response_set_header(res, "Vary", "Accept-Encoding");
@@ -85,7 +87,19 @@ static void send_tile(struct request *req, struct response *res, const void *dat
     response_set_type(res, "application/vnd.mapbox-vector-tile");
     if (gzipped)
         response_set_header(res, "Content-Encoding", "gzip");
-    buf_append(&res->body, data, len);
+    if (owned && !res->body.len && owned->data == data && owned->len == len) {
+        buf_free(&res->body);
+        res->body = *owned;
+        buf_init(owned, owned->limit);
+    } else {
+        buf_append(&res->body, data, len);
+    }
+}
+
+static void send_tile(struct request *req, struct response *res, const void *data, size_t len, const char *etag,
+                      bool gzipped)
+{
+    send_tile_buf(req, res, data, len, etag, gzipped, NULL);
 }
 
 /* Stores one encoding of a tile. The generation was read before the snapshots, so a
@@ -125,7 +139,7 @@ static void gzip_store_send(struct request *req, struct response *res, const str
     char etag[TILE_ETAG_MAX];
     tile_etag_gzip(raw_etag, etag);
     store(req->ctx, rq, generation, gz_key, gz.data, gz.len, etag);
-    send_tile(req, res, gz.data, gz.len, etag, true);
+    send_tile_buf(req, res, gz.data, gz.len, etag, true, &gz);
     buf_free(&gz);
 }
 
@@ -148,7 +162,7 @@ static void render_store_send(struct request *req, struct response *res, const s
     if (want_gzip)
         gzip_store_send(req, res, rq, generation, gz_key, raw.data, raw.len, etag);
     else
-        send_tile(req, res, raw.data, raw.len, etag, false);
+        send_tile_buf(req, res, raw.data, raw.len, etag, false, &raw);
     buf_free(&raw);
 }
 
