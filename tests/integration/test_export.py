@@ -302,3 +302,21 @@ def test_cli_errors_are_clear(rbmap_bin, demo_dsn, tmp_path, args, needle):
     r = run_rbmap(rbmap_bin, "export", "--db", demo_dsn, "--output", str(tmp_path / "no" / "dir" / "x.gpkg"))
     assert r.returncode == 2 and "cannot write" in r.stderr
     assert not (tmp_path / "x.gpkg").exists()
+
+
+def test_concurrent_exports_do_not_mix(auth_server, demo_dsn, tmp_path):
+    """Each request builds its file in its own /vsimem folder."""
+    from concurrent.futures import ThreadPoolExecutor
+    jobs = [(fmt, dep) for fmt in ("gpkg", "fgb", "shp.zip", "xlsx") for dep in ("93", "13")]
+
+    def one(job):
+        fmt, dep = job
+        status, _, body = get_export(auth_server, f"/export/sites.{fmt}?territory=departement:{dep}")
+        assert status == 200
+        ds, layer = open_layer(save(tmp_path, fmt, body, f"c-{dep}"), fmt)
+        field = {"xlsx": "Département", "shp.zip": "dept"}.get(fmt, "departement")
+        return layer.GetFeatureCount(), {f.GetField(field) for f in layer}
+
+    with ThreadPoolExecutor(4) as pool:
+        for (fmt, dep), (count, deps) in zip(jobs, pool.map(one, jobs)):
+            assert deps == {dep} and count == site_count(demo_dsn, f"c.fk_departement = '{dep}'"), fmt
