@@ -320,3 +320,18 @@ def test_concurrent_exports_do_not_mix(auth_server, demo_dsn, tmp_path):
     with ThreadPoolExecutor(4) as pool:
         for (fmt, dep), (count, deps) in zip(jobs, pool.map(one, jobs)):
             assert deps == {dep} and count == site_count(demo_dsn, f"c.fk_departement = '{dep}'"), fmt
+
+
+def test_date_filter_exports_the_sites_as_they_stood(auth_server, demo_dsn, tmp_path):
+    day = "2021-06-30"
+    exists = f"coalesce(s.declared_at, s.built_at) <= '{day}'"
+    open_then = f"(s.closed_at IS NULL OR (s.closed_at AT TIME ZONE 'Europe/Paris')::date > '{day}')"
+    status, _, body = get_export(auth_server, f"/export/sites.geojson?territory=departement:{DEP}&date={day}"
+                                 "&status=open")
+    assert status == 200
+    ds, layer = open_layer(save(tmp_path, "geojson", body), "geojson")
+    assert layer.GetFeatureCount() == site_count(demo_dsn, f"{IN_DEP} AND {exists} AND {open_then}")
+    assert {f.GetField("status") for f in layer} == {"open"}
+    # sites closed later show no closing date (the GeoJSON reader then has no such field)
+    assert all(f.GetFieldIndex("closed_at") < 0 or f.GetField("closed_at") is None for f in layer)
+    assert site_count(demo_dsn, f"{IN_DEP} AND {exists} AND {open_then} AND NOT {OPEN}") > 0  # the case exists
