@@ -55,7 +55,6 @@ def bench_db(args, dsn, work):
     log = open(os.path.join(work, "serve.log"), "w")
     proc = subprocess.Popen([args.rbmap, "serve", "--listen", f"127.0.0.1:{port}", "--db", dsn, "--config", conf],
                             stdout=log, stderr=subprocess.STDOUT)
-    rows = []
     try:
         token = subprocess.run([args.rbmap, "token", "--config", conf, "--scope", "national"], check=True,
                                capture_output=True, text=True).stdout.strip()
@@ -89,11 +88,10 @@ def bench_db(args, dsn, work):
                 subprocess.run(["ogr2ogr", "-f", DRIVER[fmt], "-nln", "sites", ogr_out,
                                 f"PG:{dsn}", "-sql", SQL], check=True, capture_output=True)
             t_ogr, _ = best(args.runs, ogr)
-            rows.append((fmt, count, t_http, t_cli, t_ogr, size))
+            yield fmt, count, t_http, t_cli, t_ogr, size
     finally:
         proc.terminate()
         proc.wait(timeout=60)
-    return rows
 
 
 def main():

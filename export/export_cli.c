@@ -200,6 +200,7 @@ static int load(const struct export_options *o, enum export_collection c, struct
         return -1;
     }
     char err[1024] = "out of memory";
+    fprintf(stderr, "rbmap export: reading %s from the database\n", export_collection_name(c));
     PGconn *conn = db_connect(conninfo, 0, err, sizeof err);
     d->sites = site_store_create();
     d->actions = action_store_create();
