@@ -88,6 +88,42 @@ static const struct export_label territory_labels[] = {
     {NULL, NULL, NULL},
 };
 
+/* Coded values spelled out in spreadsheets, as the platform's screens and export say them. */
+static const struct {
+    const char *key, *value, *french;
+} value_labels[] = {
+    {"status", "open", "Existant"},
+    {"status", "closed_by_justice", "Exécution d'une décision de justice"},
+    {"status", "closed_by_pref_admin", "Exécution d'une décision administrative (préfecture)"},
+    {"status", "closed_by_city_admin", "Exécution d'une décision administrative (mairie)"},
+    {"status", "resorbed", "Résorption progressive du site"},
+    {"status", "other", "Autre"},
+    {"status", "unknown", "Raison inconnue"},
+    {"water", "good", "Bon"},
+    {"water", "toImprove", "À améliorer"},
+    {"water", "bad", "Mauvais"},
+    {"water", "unknown", "Inconnu"},
+    {"police_status", "none", "Non demandé"},
+    {"police_status", "requested", "Demandé"},
+    {"police_status", "granted", "Obtenu"},
+    {"location_type", "eti", "Espace temporaire d'insertion"},
+    {"location_type", "logement", "Logement"},
+    {"location_type", "sur_site", "Sur site"},
+    {"location_type", "autre", "Autre"},
+    {"level", "region", "Région"},
+    {"level", "departement", "Département"},
+    {"level", "epci", "EPCI"},
+    {"level", "city", "Commune"},
+};
+
+const char *export_value_label(const char *key, const char *value)
+{
+    for (size_t i = 0; i < sizeof value_labels / sizeof value_labels[0]; i++)
+        if (!strcmp(value_labels[i].key, key) && !strcmp(value_labels[i].value, value))
+            return value_labels[i].french;
+    return NULL;
+}
+
 const struct prop_key *export_collection_keys(enum export_collection c)
 {
     switch (c) {

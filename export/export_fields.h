@@ -25,6 +25,10 @@ const struct export_label *export_label_find(enum export_collection c, const cha
 /* The column name of key for a naming: the key itself, the short name or the label. */
 const char *export_column_name(enum export_collection c, const char *key, enum export_naming naming);
 
+/* The French wording of a coded value in spreadsheets ("open" -> "Existant", water
+ * "toImprove" -> "À améliorer", level "city" -> "Commune"); NULL to keep the value. */
+const char *export_value_label(const char *key, const char *value);
+
 /* The coordinate columns of csv and xlsx: Latitude/Longitude for a geographic CRS,
  * "X (EPSG:2154)"/"Y (EPSG:2154)" for a projected one (first the one holding y when
  * geographic, as the platform puts Latitude before Longitude). */

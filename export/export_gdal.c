@@ -57,8 +57,10 @@ static void sink_string(void *ctx, const char *key, const char *value)
 {
     struct export_layer *l = ctx;
     int i = key_index(l, key);
-    if (i >= 0)
-        OGR_F_SetFieldString(l->feature, i, value);
+    if (i < 0)
+        return;
+    const char *label = l->fmt->spreadsheet ? export_value_label(key, value) : NULL;
+    OGR_F_SetFieldString(l->feature, i, label ? label : value);
 }
 
 static void sink_int(void *ctx, const char *key, int64_t value)
@@ -88,15 +90,12 @@ static OGRFieldDefnH field_definition(const struct export_format *fmt, const cha
     OGRFieldType type = OFTString;
     OGRFieldSubType sub = OFSTNone;
     switch (kind) {
-    case 'i': type = OFTInteger64; break;
+    case 'i': type = OFTInteger; break; /* ids and counts: dBase has no 64-bit integers */
     case 'b': if (!fmt->spreadsheet) { type = OFTInteger; sub = OFSTBoolean; } break;
     case 'd': type = strcmp(fmt->driver, "CSV") ? OFTDate : OFTString; break;
     case 'f': type = OFTReal; break;
     default: break;
     }
-    /* dBase has no 64-bit integer type; ours fit in 10 digits. */
-    if (type == OFTInteger64 && !strcmp(fmt->driver, "ESRI Shapefile"))
-        type = OFTInteger;
     OGRFieldDefnH fd = OGR_Fld_Create(name, type);
     OGR_Fld_SetSubType(fd, sub);
     if (type == OFTString && !strcmp(fmt->driver, "ESRI Shapefile"))
@@ -180,8 +179,11 @@ struct export_layer *export_layer_create(const struct export_format *fmt, enum e
         ds_opts = CSLSetNameValue(ds_opts, "NameField", "name");
     if (!strcmp(fmt->driver, "ESRI Shapefile"))
         layer_opts = CSLSetNameValue(layer_opts, "ENCODING", "UTF-8"); /* writes the .cpg */
-    if (!strcmp(fmt->driver, "CSV"))
+    if (!strcmp(fmt->driver, "CSV")) {
         layer_opts = CSLSetNameValue(layer_opts, "WRITE_BOM", "YES"); /* Excel then reads UTF-8 */
+        /* GDAL's default quotes every integer ("13"), which reads as text. */
+        layer_opts = CSLSetNameValue(layer_opts, "STRING_QUOTING", "IF_NEEDED");
+    }
     if (!strcmp(fmt->driver, "GeoJSON"))
         layer_opts = CSLSetNameValue(layer_opts, "WRITE_BBOX", "YES");
     CPLErrorReset();

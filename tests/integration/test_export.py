@@ -152,6 +152,9 @@ def test_csv_is_utf8_with_french_headers_and_coordinates(auth_server, demo_dsn, 
     name = sql_scalar(demo_dsn, "SELECT name FROM cities WHERE code = "
                       "(SELECT fk_city FROM shantytowns WHERE shantytown_id = %s)", (site_id,))
     assert row["Commune"] == name  # accents survive (UTF-8)
+    assert row["Statut"] == "Existant"  # coded values in the platform's words
+    assert {r["Accès à l'eau"] for r in rows} <= {"Bon", "À améliorer", "Mauvais", "Inconnu"}
+    assert body.decode("utf-8-sig").split("\n")[1][0].isdigit()  # numbers are numbers, not quoted text
     # projected: X/Y columns named after the CRS
     status, _, body = get_export(auth_server, f"/export/sites.csv?territory=departement:{DEP}&crs=EPSG:2154")
     rows = list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
@@ -168,6 +171,9 @@ def test_xlsx_has_french_headers(auth_server, demo_dsn, tmp_path):
     assert layer.GetFeatureCount() == site_count(demo_dsn, f"{IN_DEP} AND NOT {OPEN}")
     values = {f.GetField("Résorbé") for f in layer}
     assert values <= {"oui", "non"} and values
+    statuses = {f.GetField("Statut") for f in layer}
+    assert "Existant" not in statuses and statuses & {"Exécution d'une décision de justice",
+                                                      "Résorption progressive du site"}
 
 
 def test_departement_scope_exports_only_its_sites(auth_server, demo_dsn, tmp_path):
@@ -264,6 +270,10 @@ def test_limit_gives_413_naming_it(rbmap_bin, demo_dsn, start_server, tmp_path):
     token = run_rbmap(rbmap_bin, "token", "--config", str(conf), "--scope", "national").stdout.strip()
     status, _, body = http_get(srv.url + "/export/sites.gpkg", {"Authorization": f"Bearer {token}"})
     assert status == 413 and b"10" in body and b"export_max_features" in body
+    srv.wait_boundaries()  # also lets the server stop promptly (no loader thread to wait for)
+    status, _, body = http_get(srv.url + "/export/boundaries.gpkg?level=departement")
+    assert status == 413 and b"export_max_features" in body
+    assert http_get(srv.url + "/export/boundaries.gpkg?level=departement&bbox=2.2,48.7,2.6,49")[0] == 200
     status, _, body = http_get(srv.url + f"/export/sites.csv?territory=city:93066&status=open",
                                {"Authorization": f"Bearer {token}"})
     n = site_count(demo_dsn, f"coalesce(c.fk_main, c.code) = '93066' AND {OPEN}")
