@@ -188,7 +188,7 @@ static int select_features(const struct export_query *q, const struct export_sou
         }
         break;
     case EXPORT_TERRITORIES:
-        if (territory_bubbles_visit(src->sites, q->filter, scope, src->territories, tlevel, keep_bubble, sel) < 0)
+        if (territory_bubbles_visit(src->sites, src->territories, q->filter, scope, tlevel, keep_bubble, sel) < 0)
             ok = false;
         for (size_t i = 0; ok && !sel->too_many && q->has_bbox && i < sel->n; i++)
             if (!in_bbox(q, sel->x[i], sel->y[i])) { /* drop, keeping the order */
@@ -237,7 +237,7 @@ static void describe_feature(const struct export_query *q, const struct selectio
     case EXPORT_ACTIONS:
         snprintf(out, outlen, "action %d", ((const struct action_point *)sel->items[i])->action_id);
         break;
-    default: snprintf(out, outlen, "territory %s %s", sel->bubbles[i].level, sel->bubbles[i].code); break;
+    default: snprintf(out, outlen, "territory %s %s", sel->bubbles[i].level_name, sel->bubbles[i].code); break;
     }
 }
 

@@ -13,22 +13,22 @@
 
 static void emit_bubble(const struct prop_sink *sink, const struct territory_bubble *b)
 {
-    sink->add_string(sink->ctx, "level", b->level);
+    sink->add_string(sink->ctx, "level", b->level_name);
     sink->add_string(sink->ctx, "code", b->code);
     sink->add_string(sink->ctx, "name", b->name);
     sink->add_int(sink->ctx, "sites", b->sites);
     sink->add_int(sink->ctx, "population", b->population);
-    if (b->has_split) {
+    if (b->split_shown) {
         sink->add_int(sink->ctx, "status_open", b->open);
         sink->add_int(sink->ctx, "status_closed", b->closed);
     }
-    if (!b->by_status)
+    if (!b->status)
         return;
     char key[48];
     for (int s = 0; s < SITE_STATUS_COUNT; s++)
         if (s != SITE_OPEN) { /* status_open is already there */
             snprintf(key, sizeof key, "status_%s", site_status_name((enum site_status)s));
-            sink->add_int(sink->ctx, key, b->by_status[s]);
+            sink->add_int(sink->ctx, key, b->status[s]);
         }
 }
 
