@@ -108,9 +108,9 @@ static bool returns_site_data(const struct request *req, const char *route_name)
     int count;
     if (!strcmp(route_name, "tiles")) /* /tiles/{layers}/{z}/{x}/{y}.mvt */
         return segment(req->path, "/tiles/", 0, &seg, &len, &count) && count == 4 && is_site_layer(seg, len);
-    if (!strcmp(route_name, "clusters")) /* /clusters/{layer}/{id}/leaves */
-        return segment(req->path, "/clusters/", 2, &last, &last_len, &count) && count == 3 &&
-               last_len == 6 && !strncmp(last, "leaves", 6);
+    if (!strcmp(route_name, "clusters")) /* all but /clusters/{layer}/{id}/expansion-zoom */
+        return !segment(req->path, "/clusters/", 2, &last, &last_len, &count) ||
+               strncmp(last, "expansion-zoom", last_len) != 0 || last_len != 14;
     if (!strcmp(route_name, "ogc")) /* /ogc/collections/{id}/items[/{fid}] */
         return segment(req->path, "/ogc/collections/", 0, &seg, &len, &count) && count >= 2 &&
                segment(req->path, "/ogc/collections/", 1, &last, &last_len, &count) && last_len == 5 &&

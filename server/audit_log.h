@@ -1,5 +1,6 @@
 /* Who read which site-level data: one JSON line per request that returned it (tiles of
- * sites, actions and clusters, cluster leaves, OGC API items of those collections, WMS
+ * sites, actions and clusters, cluster GeoJSON, children and leaves, OGC API items of
+ * those collections, WMS
  * GetMap and GetFeatureInfo) and per export (always, whatever the scope or status).
  * Each line: ts, subject, scope (scope_describe), kind, flags, remote, method, endpoint,
  * path, filters (the query parameters, credentials masked), status, features (how many
