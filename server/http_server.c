@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -126,8 +127,19 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct respons
         if (cors->credentials)
             MHD_add_response_header(mhd, "Access-Control-Allow-Credentials", "true");
     }
-    if (cors->vary_origin)
-        MHD_add_response_header(mhd, "Vary", "Origin");
+    if (cors->vary_origin) {
+        /* One Vary header: a handler's (Accept-Encoding) gets Origin appended. */
+        size_t i = 0;
+        while (i < res->n_headers && strcasecmp(res->headers[i].key, "Vary"))
+            i++;
+        if (i < res->n_headers) {
+            char merged[256];
+            snprintf(merged, sizeof merged, "%s, Origin", res->headers[i].value);
+            response_set_header(res, "Vary", merged);
+        } else {
+            MHD_add_response_header(mhd, "Vary", "Origin");
+        }
+    }
     for (size_t i = 0; i < res->n_headers; i++)
         MHD_add_response_header(mhd, res->headers[i].key, res->headers[i].value);
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned int)res->status, mhd);
