@@ -1,5 +1,6 @@
 /* Token buckets (server/rate_limit.h) with an explicit clock, and CORS decisions
  * (server/cors.h). */
+#include "server/audit_log.h"
 #include "server/cors.h"
 #include "server/rate_limit.h"
 #include "tests/unit/unit.h"
@@ -92,8 +93,54 @@ static void test_cors(void)
     CHECK(!d.allowed);
 }
 
+static bool audited(enum scope_kind kind, const char *route, const char *path, const char *wms_request,
+                    int status)
+{
+    struct request req;
+    memset(&req, 0, sizeof req);
+    req.method = "GET";
+    req.path = path;
+    req.scope.kind = kind;
+    if (wms_request) {
+        req.params[0].key = (char *)"request";
+        req.params[0].value = (char *)wms_request;
+        req.n_params = 1;
+    }
+    return audit_log_applies(&req, route, status);
+}
+
+/* Which requests are site-level reads (the OGC and WMS routes are exercised here before
+ * their handlers exist). */
+static void test_audit_selection(void)
+{
+    enum scope_kind T = SCOPE_TERRITORIAL, P = SCOPE_PUBLIC;
+    CHECK(audited(T, "tiles", "/tiles/sites/3/4/2.mvt", NULL, 200));
+    CHECK(audited(T, "tiles", "/tiles/boundaries,actions/3/4/2.mvt", NULL, 200));
+    CHECK(audited(T, "tiles", "/tiles/clusters/0/0/0.mvt", NULL, 304));
+    CHECK(!audited(T, "tiles", "/tiles/boundaries,territories/3/4/2.mvt", NULL, 200));
+    CHECK(!audited(T, "tiles", "/tiles/sites.json", NULL, 200));          /* TileJSON */
+    CHECK(!audited(T, "tiles", "/tiles/sites/3/4/2.mvt", NULL, 404));
+    CHECK(!audited(P, "tiles", "/tiles/sites/3/4/2.mvt", NULL, 200));    /* public: no site */
+    CHECK(audited(T, "clusters", "/clusters/sites/123/leaves", NULL, 200));
+    CHECK(audited(T, "clusters", "/clusters/sites/123/children", NULL, 200));
+    CHECK(audited(T, "clusters", "/clusters/sites.geojson", NULL, 200));
+    CHECK(!audited(T, "clusters", "/clusters/sites/123/expansion-zoom", NULL, 200));
+    CHECK(audited(T, "ogc", "/ogc/collections/sites/items", NULL, 200));
+    CHECK(audited(T, "ogc", "/ogc/collections/actions/items/42", NULL, 200));
+    CHECK(!audited(T, "ogc", "/ogc/collections/sites", NULL, 200));
+    CHECK(!audited(T, "ogc", "/ogc/collections/boundaries/items", NULL, 200));
+    CHECK(!audited(T, "ogc", "/ogc/collections/sites/queryables", NULL, 200));
+    CHECK(audited(T, "wms", "/wms", "GetMap", 200) && audited(T, "wms", "/wms", "getfeatureinfo", 200));
+    CHECK(!audited(T, "wms", "/wms", "GetCapabilities", 200));
+    CHECK(audited(P, "export", "/export/sites.csv", NULL, 200));   /* exports: always */
+    CHECK(audited(P, "export", "/export/sites.gpkg", NULL, 403));
+    CHECK(!audited(T, NULL, "/nowhere", NULL, 404));
+    CHECK(!audited(T, "health", "/health", NULL, 200));
+}
+
 int main(void)
 {
+    RUN(test_audit_selection);
     RUN(test_bucket_refills_at_its_rate);
     RUN(test_slow_rate_gives_long_retry_after);
     RUN(test_table_is_bounded_and_evicts_the_idle);
