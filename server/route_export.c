@@ -92,8 +92,10 @@ void handle_export(struct request *req, struct response *res)
         unsigned char *data;
         size_t len, features;
         int rc = export_run(&q, &src, &data, &len, &features, err, sizeof err);
-        if (rc == EXPORT_OK)
+        if (rc == EXPORT_OK) {
             send_file(res, &q, data, len, features);
+            res->features = (long long)features; /* for the audit log */
+        }
         else
             response_error(res, rc, "%s", err);
         export_bytes_free(data);

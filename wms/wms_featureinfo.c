@@ -293,7 +293,11 @@ void wms_feature_info(const struct wms_info_request *q, const struct wms_sources
             failed = true;
         layers[n++] = (struct wms_info_layer){l->name, list};
     }
+    long long returned = 0; /* for the audit log */
+    for (size_t k = 0; k < n; k++)
+        returned += layers[k].features ? (long long)json_array_size(layers[k].features) : 0;
     if (!failed) {
+        res->features = returned;
         static const char *const types[] = {"text/html; charset=UTF-8", "application/json",
                                             "application/vnd.ogc.gml; charset=UTF-8", "text/plain; charset=UTF-8"};
         wms_info_write(&res->body, q->info_format, layers, n);
