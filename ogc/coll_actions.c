@@ -1,6 +1,7 @@
 /* Collection `actions`: one point per action address (eti) or per site of a sur_site
- * action. A point's id is "<action_id>-<n>", n counting the action's points from 1 in
- * the store's order (by site id), so it stays put while the action is unchanged. */
+ * action. A point's id is "<action_id>-<n>", n the rank of the point among its action's
+ * points ordered by (site id, longitude, latitude), counting from 1: it does not depend
+ * on the order the store loaded them in, so it stays put while the action is unchanged. */
 #include "ogc/ogc_collection.h"
 
 #include <math.h>
@@ -22,14 +23,39 @@ static int actions_match(struct ogc_run *r, struct u32list *out)
     return 0;
 }
 
+/* The first point of the action at item, and one past its last. */
+static void action_span(const struct action_snapshot *a, uint32_t item, uint32_t *first, uint32_t *end)
+{
+    *first = *end = item;
+    while (*first > 0 && a->points[*first - 1].action_id == a->points[item].action_id)
+        (*first)--;
+    while (*end < a->count && a->points[*end].action_id == a->points[item].action_id)
+        (*end)++;
+}
+
+static bool point_before(const struct action_point *p, const struct action_point *q)
+{
+    if (p->site_id != q->site_id)
+        return p->site_id < q->site_id;
+    if (p->lon != q->lon)
+        return p->lon < q->lon;
+    return p->lat < q->lat;
+}
+
+static uint32_t point_rank(const struct action_snapshot *a, uint32_t item)
+{
+    uint32_t first, end, rank = 1;
+    action_span(a, item, &first, &end);
+    for (uint32_t i = first; i < end; i++)
+        if (i != item && point_before(&a->points[i], &a->points[item]))
+            rank++;
+    return rank;
+}
+
 static void actions_begin(struct ogc_run *r, uint32_t item, struct ogc_writer *w)
 {
-    const struct action_point *pts = r->actions->points;
-    uint32_t first = item;
-    while (first > 0 && pts[first - 1].action_id == pts[item].action_id)
-        first--;
     char id[32];
-    snprintf(id, sizeof id, "%d-%u", (int)pts[item].action_id, item - first + 1);
+    snprintf(id, sizeof id, "%d-%u", (int)r->actions->points[item].action_id, point_rank(r->actions, item));
     ogc_feature_begin_str(w, id);
 }
 
@@ -57,11 +83,18 @@ static int actions_find(struct ogc_run *r, const char *fid, uint32_t *item)
         else
             hi = mid;
     }
-    size_t i = lo + (size_t)n - 1;
-    if (i >= r->actions->count || pts[i].action_id != action || !scope_allows_action(r->scope, &pts[i]))
+    if (lo >= r->actions->count || pts[lo].action_id != action)
         return -1;
-    *item = (uint32_t)i;
-    return 0;
+    uint32_t first, end;
+    action_span(r->actions, (uint32_t)lo, &first, &end);
+    for (uint32_t i = first; i < end; i++)
+        if (point_rank(r->actions, i) == (uint32_t)n) {
+            if (!scope_allows_action(r->scope, &pts[i]))
+                return -1;
+            *item = i;
+            return 0;
+        }
+    return -1;
 }
 
 static void actions_extent(struct ogc_run *r, struct ogc_extent *e)

@@ -90,7 +90,7 @@ static void collection_request(struct request *req, struct response *res, struct
         run->q.crs = NULL;
         if (ogc_parse_crs(req, "crs", &run->q.crs, res) < 0)
             return;
-        run->q.zoom = 0; /* clusters: ids are known at every zoom */
+        run->q.zoom = c->zoom_required ? 0 : -1; /* clusters: ids are known at every zoom */
     }
     int status = 0;
     char err[300] = "";
