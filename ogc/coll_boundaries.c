@@ -62,7 +62,8 @@ static int boundaries_match(struct ogc_run *r, struct u32list *out)
     }
     if (c.failed)
         return -1;
-    qsort(out->items, out->len, sizeof(uint32_t), compare_u32);
+    if (out->len > 1)
+        qsort(out->items, out->len, sizeof(uint32_t), compare_u32);
     size_t k = 0;
     for (size_t i = 0; i < out->len; i++)
         if (!k || out->items[k - 1] != out->items[i])

@@ -54,7 +54,8 @@ static int sites_match(struct ogc_run *r, struct u32list *out)
         return -1;
     /* Snapshot order is id order: the default paging order. Two boxes never overlap
      * (they meet at most at +-180, where a point is found twice): drop duplicates. */
-    qsort(out->items, out->len, sizeof(uint32_t), compare_u32);
+    if (out->len > 1)
+        qsort(out->items, out->len, sizeof(uint32_t), compare_u32);
     size_t n = 0;
     for (size_t i = 0; i < out->len; i++)
         if (!n || out->items[n - 1] != out->items[i])

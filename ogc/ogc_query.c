@@ -123,6 +123,75 @@ static int parse_instant(const char *text, size_t len, int32_t *day)
     return -1;
 }
 
+/* Howard Hinnant's civil calendar conversions (days since 1970-01-01). */
+static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = yoe + era * 400 + (*m <= 2);
+}
+
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+/* start + an ISO 8601 duration "PnYnMnWnDTnHnMnS" (the test suite's "2018-02-12/P2D"):
+ * calendar years and months, whole days; a time part rounds up to the next day. */
+static int add_duration(int32_t start, const char *text, int32_t *end)
+{
+    if (*text != 'P' || !text[1])
+        return -1;
+    int64_t years = 0, months = 0, days = 0, seconds = 0;
+    bool in_time = false;
+    for (const char *p = text + 1; *p;) {
+        if (*p == 'T' && !in_time) {
+            in_time = true;
+            p++;
+            continue;
+        }
+        char *after;
+        errno = 0;
+        long long n = strtoll(p, &after, 10);
+        if (after == p || !*after || n < 0 || n > 100000 || errno)
+            return -1;
+        char unit = *after;
+        if (!in_time && unit == 'Y') years += n;
+        else if (!in_time && unit == 'M') months += n;
+        else if (!in_time && unit == 'W') days += 7 * n;
+        else if (!in_time && unit == 'D') days += n;
+        else if (in_time && unit == 'H') seconds += 3600 * n;
+        else if (in_time && unit == 'M') seconds += 60 * n;
+        else if (in_time && unit == 'S') seconds += n;
+        else return -1;
+        p = after + 1;
+    }
+    int64_t y;
+    int m, d;
+    civil_from_days(start, &y, &m, &d);
+    int64_t total_months = (int64_t)m - 1 + 12 * years + months;
+    y += total_months / 12;
+    m = (int)(total_months % 12) + 1;
+    static const int month_days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int last = month_days[m - 1] + (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
+    int64_t day = days_from_civil(y, m, d > last ? last : d) + days + (seconds + 86399) / 86400;
+    if (day > INT32_MAX - 1)
+        return -1;
+    *end = (int32_t)day;
+    return 0;
+}
+
 static int parse_datetime(const char *text, struct ogc_query *q)
 {
     const char *slash = strchr(text, '/');
@@ -145,8 +214,12 @@ static int parse_datetime(const char *text, struct ogc_query *q)
     q->dt_end = INT32_MAX;
     if (!open1 && parse_instant(text, l1, &q->dt_start) < 0)
         return -1;
-    if (!open2 && parse_instant(slash + 1, l2, &q->dt_end) < 0)
+    if (!open2 && slash[1] == 'P') {
+        if (open1 || add_duration(q->dt_start, slash + 1, &q->dt_end) < 0)
+            return -1;
+    } else if (!open2 && parse_instant(slash + 1, l2, &q->dt_end) < 0) {
         return -1;
+    }
     return q->dt_start <= q->dt_end ? 0 : -1;
 }
 
