@@ -2,6 +2,7 @@
  * action. A point's id is "<action_id>-<n>", n the rank of the point among its action's
  * points ordered by (site id, longitude, latitude), counting from 1: it does not depend
  * on the order the store loaded them in, so it stays put while the action is unchanged. */
+#include "ogc/cql2.h"
 #include "ogc/ogc_collection.h"
 
 #include <math.h>
@@ -123,6 +124,11 @@ static void actions_extent(struct ogc_run *r, struct ogc_extent *e)
     e->tmax = open ? DAY_NONE : last;
 }
 
+static bool actions_meets(struct ogc_run *r, uint32_t item, const struct cql2_geometry *g)
+{
+    return cql2_geometry_intersects_point(g, r->actions->points[item].lon, r->actions->points[item].lat);
+}
+
 const struct ogc_collection ogc_actions = {
     .id = "actions",
     .title = "Actions",
@@ -138,4 +144,5 @@ const struct ogc_collection ogc_actions = {
     .props = actions_props,
     .find = actions_find,
     .extent = actions_extent,
+    .meets = actions_meets,
 };

@@ -4,6 +4,7 @@
  * A cluster's id is "cluster-<cluster_id>", an unclustered site's "site-<id>" (written
  * as the sites collection writes it, plus cluster=false). datetime= takes an instant
  * (the sites as they stood that day, like date=). */
+#include "ogc/cql2.h"
 #include "ogc/ogc_collection.h"
 #include "tiles/cluster_layer.h"
 #include "tiles/layer_catalog.h"
@@ -160,6 +161,17 @@ static void clusters_extent(struct ogc_run *r, struct ogc_extent *e)
     e->temporal = false;
 }
 
+static bool clusters_meets(struct ogc_run *r, uint32_t ref, const struct cql2_geometry *g)
+{
+    if (cluster_ref_is_point(view(r)->idx, ref)) {
+        const struct site *s = cluster_view_site(view(r), r->sites, ref);
+        return cql2_geometry_intersects_point(g, s->lon, s->lat);
+    }
+    struct cluster_info ci;
+    cluster_index_info(view(r)->idx, ref, &ci);
+    return cql2_geometry_intersects_point(g, ci.lon, ci.lat);
+}
+
 const struct ogc_collection ogc_clusters = {
     .id = "clusters",
     .title = "Site clusters",
@@ -178,4 +190,5 @@ const struct ogc_collection ogc_clusters = {
     .props = clusters_props,
     .find = clusters_find,
     .extent = clusters_extent,
+    .meets = clusters_meets,
 };

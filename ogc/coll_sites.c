@@ -1,5 +1,6 @@
 /* Collection `sites`: the shantytown sites of the caller's scope (none for the public). */
 #include "geo/rtree.h"
+#include "ogc/cql2.h"
 #include "ogc/ogc_collection.h"
 
 #include <errno.h>
@@ -128,6 +129,12 @@ static void sites_extent(struct ogc_run *r, struct ogc_extent *e)
     e->tmax = open ? DAY_NONE : last;
 }
 
+static bool sites_meets(struct ogc_run *r, uint32_t item, const struct cql2_geometry *g)
+{
+    const struct site *s = r->sites->sites[item];
+    return cql2_geometry_intersects_point(g, s->lon, s->lat);
+}
+
 const struct ogc_collection ogc_sites = {
     .id = "sites",
     .title = "Sites",
@@ -143,4 +150,5 @@ const struct ogc_collection ogc_sites = {
     .props = sites_props,
     .find = sites_find,
     .extent = sites_extent,
+    .meets = sites_meets,
 };

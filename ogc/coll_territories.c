@@ -4,6 +4,7 @@
  * scope may see (the public: régions and départements); with zoom=, the level the tiles
  * show at that zoom. datetime= takes an instant: the counts as they stood that day (like
  * date=). Id "<level>:<code>". */
+#include "ogc/cql2.h"
 #include "ogc/ogc_collection.h"
 #include "tiles/territory_bubbles.h"
 
@@ -182,6 +183,11 @@ static void territories_extent(struct ogc_run *r, struct ogc_extent *e)
     }
 }
 
+static bool territories_meets(struct ogc_run *r, uint32_t item, const struct cql2_geometry *g)
+{
+    return cql2_geometry_intersects_point(g, bubble(r, item)->lon, bubble(r, item)->lat);
+}
+
 const struct ogc_collection ogc_territories = {
     .id = "territories",
     .title = "Territory aggregates",
@@ -199,4 +205,5 @@ const struct ogc_collection ogc_territories = {
     .props = territories_props,
     .find = territories_find,
     .extent = territories_extent,
+    .meets = territories_meets,
 };

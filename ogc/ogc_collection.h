@@ -25,6 +25,7 @@
 
 struct boundary_set;
 struct territory_points;
+struct cql2_geometry;
 
 struct u32list {
     uint32_t *items;
@@ -74,6 +75,8 @@ struct ogc_collection {
     void (*props)(struct ogc_run *r, uint32_t item, const struct prop_sink *sink);
     int (*find)(struct ogc_run *r, const char *fid, uint32_t *item);
     void (*extent)(struct ogc_run *r, struct ogc_extent *out);
+    /* Does the item's geometry meet g (lon/lat)? CQL2 S_INTERSECTS. */
+    bool (*meets)(struct ogc_run *r, uint32_t item, const struct cql2_geometry *g);
 };
 
 extern const struct ogc_collection ogc_sites, ogc_actions, ogc_boundaries, ogc_territories, ogc_clusters;

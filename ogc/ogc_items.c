@@ -1,5 +1,6 @@
 #include "ogc/ogc_items.h"
 
+#include "ogc/ogc_filter.h"
 #include "ogc/ogc_html.h"
 #include "util/url.h"
 
@@ -201,11 +202,12 @@ static void set_content_crs(struct response *res, const struct crs_info *crs)
     response_set_header(res, "Content-Crs", header);
 }
 
-void ogc_items_respond(struct ogc_run *r, const struct ogc_collection *c, const char *base, bool html,
-                       struct response *res)
+void ogc_items_respond(struct ogc_run *r, const struct ogc_collection *c, struct ogc_filter *filter, const char *base,
+                       bool html, struct response *res)
 {
     struct u32list items = {0};
-    if (c->match(r, &items) < 0 || (r->q.n_sort && sort_items(r, c, &items) < 0)) {
+    if (c->match(r, &items) < 0 || (filter && ogc_filter_apply(filter, r, c, &items) < 0) ||
+        (r->q.n_sort && sort_items(r, c, &items) < 0)) {
         u32list_free(&items);
         response_error(res, 503, "out of memory");
         return;

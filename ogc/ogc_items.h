@@ -5,8 +5,9 @@
 #include "ogc/ogc_collection.h"
 
 /* r->q is parsed and the collection opened. base: the service URL (".../ogc"). */
-void ogc_items_respond(struct ogc_run *r, const struct ogc_collection *c, const char *base, bool html,
-                       struct response *res);
+struct ogc_filter; /* ogc/ogc_filter.h; NULL = no filter */
+void ogc_items_respond(struct ogc_run *r, const struct ogc_collection *c, struct ogc_filter *filter, const char *base,
+                       bool html, struct response *res);
 void ogc_item_respond(struct ogc_run *r, const struct ogc_collection *c, const char *fid, const char *base, bool html,
                       struct response *res);
 

@@ -70,7 +70,7 @@ json_t *ogc_conformance_doc(void)
     for (size_t i = 0; classes[i]; i++)
         json_array_append_new(list, json_string(classes[i]));
     if (ogc_filter_enabled()) {
-        static const char *const filter[] = {CONF_PART3 "queryables", CONF_PART3 "queryables-query-parameters",
+        static const char *const filter[] = {CONF_PART3 "queryables",
                                              CONF_PART3 "filter", CONF_PART3 "features-filter",
                                              CONF_CQL2 "basic-cql2", CONF_CQL2 "cql2-text",
                                              CONF_CQL2 "advanced-comparison-operators",

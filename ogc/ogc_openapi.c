@@ -12,7 +12,7 @@ static json_t *query_param(const char *name, const char *description, json_t *sc
                      "required", 0, "style", "form", "explode", 0, "schema", schema);
 }
 
-static json_t *parameters(long limit_default, long limit_max)
+static json_t *parameters(const struct ogc_run *r, long limit_default, long limit_max)
 {
     json_t *p = json_object();
     json_object_set_new(p, "f", query_param("f", "Output format: json (GeoJSON for features) or html.",
@@ -79,6 +79,13 @@ static json_t *parameters(long limit_default, long limit_max)
                                     "A token, for clients that cannot send an Authorization header; carried into the "
                                     "next and prev links.",
                                     json_pack("{s:s}", "type", "string")));
+    json_t *ids = json_array();
+    for (size_t i = 0; ogc_collections[i]; i++)
+        if (ogc_collection_visible(ogc_collections[i], r->scope))
+            json_array_append_new(ids, json_string(ogc_collections[i]->id));
+    json_object_set_new(p, "collectionId", json_pack("{s:s,s:s,s:s,s:b,s:{s:s,s:o}}", "name", "collectionId", "in",
+                                                     "path", "description", "The collection's id.", "required", 1,
+                                                     "schema", "type", "string", "enum", ids));
     json_object_set_new(p, "featureId", json_pack("{s:s,s:s,s:s,s:b,s:{s:s}}", "name", "featureId", "in", "path",
                                                   "description", "The feature's id.", "required", 1, "schema",
                                                   "type", "string"));
@@ -130,6 +137,21 @@ json_t *ogc_openapi_doc(const struct ogc_run *r, const char *base, long limit_de
     json_object_set_new(paths, "/api", operation("getAPI", "This document", refs(ogc_meta_params), openapi, false));
     json_object_set_new(paths, "/collections", operation("getCollections", "The collections", refs(ogc_meta_params),
                                                          json_html, false));
+    /* The templated paths too: GDAL and QGIS read the page size (limit) from
+     * /collections/{collectionId}/items. They declare what every collection accepts; the
+     * explicit paths below (which take precedence) add each collection's own. */
+    static const char *const common_items[] = {"f", "limit", "offset", "bbox", "bbox-crs", "crs", "datetime",
+                                               "properties", "sortby", "access_token", "collectionId", NULL};
+    static const char *const meta_with_id[] = {"f", "access_token", "collectionId", NULL};
+    static const char *const item_with_id[] = {"f", "crs", "access_token", "collectionId", "featureId", NULL};
+    json_object_set_new(paths, "/collections/{collectionId}",
+                        operation("describeCollection", "Describe a collection", refs(meta_with_id), json_html, true));
+    json_object_set_new(paths, "/collections/{collectionId}/items",
+                        operation("getFeatures", "Features of a collection", refs(common_items), geojson_html, true));
+    json_object_set_new(paths, "/collections/{collectionId}/items/{featureId}",
+                        operation("getFeature", "One feature", refs(item_with_id), geojson_html, true));
+    json_object_set_new(paths, "/collections/{collectionId}/queryables",
+                        operation("getQueryables", "Queryable properties", refs(meta_with_id), schema, true));
     char path[256], id[128], summary[160];
     for (size_t i = 0; ogc_collections[i]; i++) {
         const struct ogc_collection *c = ogc_collections[i];
@@ -160,5 +182,5 @@ json_t *ogc_openapi_doc(const struct ogc_run *r, const char *base, long limit_de
                      "Résorption-bidonvilles map data. Credentials: Authorization: Bearer <token>, HTTP Basic "
                      "(API key) or access_token=<token>.",
                      "servers", "url", base, "paths", paths, "components", "parameters",
-                     parameters(limit_default, limit_max));
+                     parameters(r, limit_default, limit_max));
 }

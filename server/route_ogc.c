@@ -7,6 +7,7 @@
  * A collection the caller's scope may not read (sites, actions, clusters for the public)
  * is not listed and answers 404, like a feature outside the scope. Every endpoint
  * refuses undeclared parameters (400). f=html or a browser's Accept gives HTML. */
+#include "ogc/ogc_filter.h"
 #include "ogc/ogc_html.h"
 #include "ogc/ogc_items.h"
 #include "ogc/ogc_meta.h"
@@ -78,6 +79,7 @@ static void collection_request(struct request *req, struct response *res, struct
         return;
     }
     const char *names[32];
+    struct ogc_filter *filter = NULL;
     if (ogc_check_params(req, items ? ogc_items_params(c, names) : ogc_item_params, res) < 0 || check_f(req, res) < 0)
         return;
     if (items) {
@@ -85,6 +87,8 @@ static void collection_request(struct request *req, struct response *res, struct
             ogc_check_property_names(run, c, res) < 0)
             return;
         if (c->site_filters && request_site_filter(req, run->sites, &run->filter, res) < 0)
+            return;
+        if (ogc_filter_parse(req, c, run, &filter, res) < 0)
             return;
     } else {
         run->q.crs = NULL;
@@ -96,14 +100,16 @@ static void collection_request(struct request *req, struct response *res, struct
     char err[300] = "";
     if (c->open && c->open(run, &status, err, sizeof err) < 0) {
         response_error(res, status ? status : 503, "%s", err);
+        ogc_filter_free(filter);
         return;
     }
     if (items)
-        ogc_items_respond(run, c, base, ogc_wants_html(req), res);
+        ogc_items_respond(run, c, filter, base, ogc_wants_html(req), res);
     else
         ogc_item_respond(run, c, fid, base, ogc_wants_html(req), res);
     if (c->close)
         c->close(run);
+    ogc_filter_free(filter);
 }
 
 void handle_ogc(struct request *req, struct response *res)
