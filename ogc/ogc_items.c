@@ -261,6 +261,7 @@ void ogc_items_respond(struct ogc_run *r, const struct ogc_collection *c, struct
         return;
     }
     res->status = 200;
+    res->features = (long long)(to - from); /* for the audit log */
     set_content_crs(res, r->q.crs);
     if (html)
         ogc_html_from_body(res, c->title);
