@@ -28,7 +28,9 @@ function filterParams() {
   if (types.length && checked.length && checked.length < types.length) q.set('field_type', checked.join(','));
   const territory = $('territory').value.trim();
   if (territory) q.set('territory', territory);
-  if (!$('date-today').checked) q.set('date', isoDay(FIRST_DAY + Number($('date').value) * DAY));
+  // The slider at its end is today: no date parameter, the current data.
+  const slider = $('date');
+  if (!$('date-today').checked && Number(slider.value) < Number(slider.max)) q.set('date', isoDay(FIRST_DAY + Number(slider.value) * DAY));
   if (token) q.set('access_token', token);
   return q;
 }
