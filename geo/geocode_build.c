@@ -4,6 +4,7 @@
  * FILE:LINE and skipped; the import fails only when a file cannot be read at all. */
 #include "geo/geocode_build.h"
 #include "geo/geocode_cog.h"
+#include "geo/geocode_territories.h"
 
 #include "util/hash.h"
 #include "util/progress.h"
@@ -376,27 +377,31 @@ int cmd_import_ban(int argc, char **argv)
 {
     static const struct option options[] = {{"output", required_argument, NULL, 'o'},
                                             {"cog", required_argument, NULL, 'c'},
+                                            {"db", required_argument, NULL, 'd'},
                                             {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
-    const char *output = NULL, *cog = NULL;
+    const char *output = NULL, *cog = NULL, *db = NULL;
     char cog_buf[4096];
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:c:h", options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:c:d:h", options, NULL)) != -1) {
         if (c == 'o') output = optarg;
         else if (c == 'c') cog = optarg;
+        else if (c == 'd') db = optarg;
         else {
             fprintf(c == 'h' ? stdout : stderr,
-                    "usage: rbmap import-ban --output FILE [--cog DIR] IN...\n"
+                    "usage: rbmap import-ban --output FILE [--cog DIR] [--db CONNINFO] IN...\n"
                     "Builds the geocoder index from BAN address CSV files (adresses-*.csv, legacy or\n"
                     "current header) and addok NDJSON exports, plain or gzipped. Serve it with\n"
                     "geocoder_index = FILE in the config or RBMAP_GEOCODER_INDEX=FILE.\n"
                     "--cog DIR: departements.json and regions.json (INSEE COG) naming contexts\n"
-                    "(\"54, Meurthe-et-Moselle, Grand Est\"); default $RBMAP_DATA/cog or ../shared/data/cog.\n");
+                    "(\"54, Meurthe-et-Moselle, Grand Est\"); default $RBMAP_DATA/cog or ../shared/data/cog.\n"
+                    "--db CONNINFO: also index every commune of the territories tables (rbmap\n"
+                    "import-territories) as a municipality, ranked by population.\n");
             return c == 'h' ? 0 : 2;
         }
     }
-    if (!output || optind >= argc) {
-        fprintf(stderr, "rbmap import-ban: need --output FILE and at least one input file\n");
+    if (!output || (optind >= argc && !db)) {
+        fprintf(stderr, "rbmap import-ban: need --output FILE and at least one input file (or --db)\n");
         return 2;
     }
     struct builder b = {0};
@@ -407,6 +412,16 @@ int cmd_import_ban(int argc, char **argv)
         const double *s = &b.sum[i * 5];
         if (s[4] > 0)
             b.docs[i].lon = s[0] / s[4], b.docs[i].lat = s[1] / s[4], b.docs[i].x = s[2] / s[4], b.docs[i].y = s[3] / s[4];
+    }
+    if (!rc && db) {
+        char dberr[512];
+        long communes = geocode_add_territories(&b, db, dberr, sizeof dberr);
+        if (communes < 0) {
+            fprintf(stderr, "rbmap import-ban: --db: %s\n", dberr);
+            rc = 1;
+        } else {
+            fprintf(stderr, "rbmap import-ban: %ld communes from the territories\n", communes);
+        }
     }
     if (!rc && cog_apply_contexts(&b, cog ? cog : cog_default_dir(cog_buf, sizeof cog_buf), cog != NULL) < 0)
         rc = 1;

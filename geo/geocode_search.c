@@ -133,11 +133,18 @@ static void norm_join(const char *text, char *out, size_t cap)
     }
 }
 
-static int64_t find_hn(const struct gidx *ix, const struct gidx_doc *d, const char *key)
+/* The house number of d with this folded key; when several share it ("204b" and
+ * "204bis" both fold to "204b"), the one published exactly as typed wins. */
+static int64_t find_hn(const struct gidx *ix, const struct gidx_doc *d, const char *key, const char *typed)
 {
-    for (uint32_t i = 0; i < d->hn_count; i++) /* a street holds a few hundred numbers at most */
-        if (!strcmp(gidx_str(ix, ix->hns[d->hn_first + i].key), key)) return (int64_t)d->hn_first + i;
-    return -1;
+    int64_t found = -1;
+    for (uint32_t i = 0; i < d->hn_count; i++) { /* a street holds a few hundred numbers at most */
+        const struct gidx_hn *h = &ix->hns[d->hn_first + i];
+        if (strcmp(gidx_str(ix, h->key), key)) continue;
+        if (!strcmp(gidx_str(ix, h->number), typed)) return (int64_t)d->hn_first + i;
+        if (found < 0) found = (int64_t)d->hn_first + i;
+    }
+    return found;
 }
 
 double gdistance_m(double lon1, double lat1, double lon2, double lat2)
@@ -160,8 +167,14 @@ static int cmp_result(const void *a, const void *b)
     return x->score < y->score ? 1 : x->score > y->score ? -1 : (x->doc > y->doc) - (x->doc < y->doc);
 }
 
+/* Label likeness (trigrams, order-sensitive at word edges) blended with the share of
+ * the query's words the document matched, so that "Le Mont-Dore 303 rue des Gardenias"
+ * (every word matched, unusual order) beats a same-named street of another commune that
+ * matches half the words. */
+#define SCORE_LABEL_WEIGHT 0.6
+
 static double score_doc(const struct gidx *ix, const struct gsearch_params *p, const char *qnorm,
-                        const struct gidx_doc *d, int64_t hn)
+                        const struct gidx_doc *d, int64_t hn, double coverage)
 {
     char label[512], l2[512];
     const char *name = gidx_str(ix, d->name), *city = gidx_str(ix, d->city), *pc = gidx_str(ix, d->postcode);
@@ -176,7 +189,8 @@ static double score_doc(const struct gidx *ix, const struct gsearch_params *p, c
         if (p->autocomplete && *qnorm && !strncmp(label, qnorm, strlen(qnorm))) s = s > 0.9 ? s : 0.9;
         if (s > best) best = s;
     }
-    double score = best + d->importance * 0.1, ceiling = 1.1;
+    double score = SCORE_LABEL_WEIGHT * best + (1 - SCORE_LABEL_WEIGHT) * coverage + d->importance * 0.1,
+           ceiling = 1.1;
     if (p->has_point) {
         double lon = hn >= 0 ? ix->hns[hn].lon : d->lon, lat = hn >= 0 ? ix->hns[hn].lat : d->lat;
         double km = gdistance_m(p->lon, p->lat, lon, lat) / 1000;
@@ -204,10 +218,20 @@ int gsearch(const struct gidx *ix, const struct gsearch_params *p, struct gresul
         strncat(qnorm, t->tok[i], sizeof qnorm - strlen(qnorm) - 1);
     }
     int skip = -1; /* an unglued ordinal after the number ("12 bis la vigne") */
+    /* A number after the street name ("rue des Cocotiers 673 Le Mont-Dore") may be the
+     * house number too; it stays a query word as well, since street names hold numbers
+     * ("rue du 8 mai 1945"), and counts as a house number only where the street has it. */
+    char hn_late[GTEXT_TOKEN_MAX] = "", hn_typed[GTEXT_TOKEN_MAX] = "";
     for (int i = 0; i < t->n; i++) {
+        char typed[GTEXT_TOKEN_MAX];
+        snprintf(typed, sizeof typed, "%s", t->tok[i]);
         gtext_fold_ordinal(t->tok[i]);
+        if (i > 0 && !*hn && !*hn_late && gtext_is_housenumber(t->tok[i]) &&
+            !(i + 1 < t->n && gtext_is_street_type(t->tok[i + 1])))
+            snprintf(hn_late, sizeof hn_late, "%s", t->tok[i]);
         if (!*hn && (i == 0 || (i + 1 < t->n && gtext_is_street_type(t->tok[i + 1]))) && gtext_is_housenumber(t->tok[i])) {
             snprintf(hn, sizeof hn, "%s", t->tok[i]);
+            snprintf(hn_typed, sizeof hn_typed, "%s", typed);
             if (i + 1 < t->n && gtext_is_ordinal(t->tok[i + 1]) && !strchr("abcdefghijklmnopqrstuvwxyz", hn[strlen(hn) - 1])) {
                 snprintf(hn_alt, sizeof hn_alt, "%s%s", hn, t->tok[i + 1]);
                 gtext_fold_ordinal(hn_alt);
@@ -271,12 +295,17 @@ int gsearch(const struct gidx *ix, const struct gsearch_params *p, struct gresul
         int64_t h = -1;
         bool want_street = p->type_mask && !(p->type_mask & (1u << GT_HOUSENUMBER));
         if (*hn && !want_street) {
-            if (*hn_alt) h = find_hn(ix, d, hn_alt);
-            if (h < 0) h = find_hn(ix, d, hn);
+            if (*hn_alt) h = find_hn(ix, d, hn_alt, hn_typed);
+            if (h < 0) h = find_hn(ix, d, hn, hn_typed);
+        } else if (*hn_late && !want_street) {
+            h = find_hn(ix, d, hn_late, hn_late);
         }
         unsigned type = h >= 0 ? GT_HOUSENUMBER : d->type;
         if (p->type_mask && !(p->type_mask & (1u << type))) continue;
-        res[nres++] = (struct gresult){cs.c[s].doc, h, score_doc(ix, p, qnorm, d, h), 0};
+        /* The house number is a query word too: found or not, it counts. */
+        double words = nq + (*hn ? 1 : 0), matched = __builtin_popcount(cs.c[s].hits) + (h >= 0 ? 1 : 0);
+        double coverage = words > 0 ? (matched > words ? 1 : matched / words) : 0;
+        res[nres++] = (struct gresult){cs.c[s].doc, h, score_doc(ix, p, qnorm, d, h, coverage), 0};
     }
     qsort(res, nres, sizeof *res, cmp_result);
     n_out = 0;

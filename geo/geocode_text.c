@@ -103,20 +103,28 @@ bool gtext_is_street_type(const char *tok)
     return false;
 }
 
-static const char *const ordinals[] = {"bis", "ter", "quater", "quinquies", "sexies", NULL};
+/* addok-france's ordinals, then spellings the BAN itself publishes (New Caledonia has
+ * "1quinter", "18sexter", "2qua"), each with the letter it folds to. */
+static const struct {
+    const char *word;
+    char fold;
+} ordinals[] = {{"bis", 'b'},     {"ter", 't'},    {"quater", 'q'}, {"quinquies", 'c'},
+                {"sexies", 's'},  {"quinter", 'c'}, {"sexter", 's'}, {"qua", 'q'}};
+#define N_ORDINAL_WORDS ((int)(sizeof ordinals / sizeof ordinals[0]))
+#define N_ORDINAL_ALTS (N_ORDINAL_WORDS + 1) /* the words, then a single letter */
 
-/* Length of an ordinal at s (bis|ter|quater|quinquies|sexies|[a-z], in that order of
- * preference), 0 when none; `alt` picks the alternative (for backtracking). */
+/* Length of an ordinal at s (the words above, or [a-z], in that order of preference),
+ * 0 when none; `alt` picks the alternative (for backtracking). */
 static size_t ordinal_at(const char *s, int alt)
 {
-    if (alt < 5)
-        return ci_match(s, ordinals[alt]);
+    if (alt < N_ORDINAL_WORDS)
+        return ci_match(s, ordinals[alt].word);
     return isalpha((unsigned char)s[0]) && (unsigned char)s[0] < 0x80 ? 1 : 0;
 }
 
 bool gtext_is_ordinal(const char *tok)
 {
-    for (int alt = 0; alt < 6; alt++) {
+    for (int alt = 0; alt < N_ORDINAL_ALTS; alt++) {
         size_t n = ordinal_at(tok, alt);
         if (n && !tok[n])
             return true;
@@ -307,7 +315,7 @@ static bool after_number(const char *s)
     size_t sp = 0;
     while (s[sp] == ' ') sp++;
     for (size_t k = sp + 1; k-- > 0;) /* greedy spaces, then fewer */
-        for (int alt = 0; alt < 6; alt++) {
+        for (int alt = 0; alt < N_ORDINAL_ALTS; alt++) {
             size_t n = ordinal_at(s + k, alt);
             if (!n) continue;
             const char *p = s + k + n;
@@ -388,16 +396,15 @@ void gtext_glue_ordinal(struct gtokens *t)
 
 void gtext_fold_ordinal(char *tok)
 {
-    static const char folds[] = "btqcs";
     size_t d = digits_at(tok);
     if (!d || !tok[d] || d > 4)
         return;
-    for (int alt = 0; alt < 6; alt++) {
+    for (int alt = 0; alt < N_ORDINAL_ALTS; alt++) {
         size_t n = ordinal_at(tok + d, alt);
         if (!n || tok[d + n])
             continue;
-        if (alt < 5) {
-            tok[d] = folds[alt];
+        if (alt < N_ORDINAL_WORDS) {
+            tok[d] = ordinals[alt].fold;
             tok[d + 1] = '\0';
         }
         return;

@@ -11,4 +11,11 @@ if [ "$(count 'SELECT count(*) FROM cities')" = "0" ]; then
   "$BIN" import-territories --db "$DB" --data "$DATA"
 fi
 "$BIN" demo-data --db "$DB" --seed "${RBMAP_DEMO_SEED:-1}"
-[ -f "$ROOT/var/ban.idx" ] || "$BIN" import-ban --output "$ROOT/var/ban.idx" "$DATA/addresses/ban-54084.csv" "$DATA/addresses/ban-addok-988.ndjson.gz"
+# The geocoder index: the BAN extracts plus every commune of the territories. Rebuilt
+# when it predates the communes (format 2 marker), written aside then renamed so a
+# running server keeps its mapped copy.
+if [ ! -f "$ROOT/var/ban.idx" ] || [ ! -f "$ROOT/var/ban.idx.communes" ]; then
+  "$BIN" import-ban --db "$DB" --output "$ROOT/var/ban.idx.new" "$DATA/addresses/ban-54084.csv" "$DATA/addresses/ban-addok-988.ndjson.gz"
+  mv "$ROOT/var/ban.idx.new" "$ROOT/var/ban.idx"
+  touch "$ROOT/var/ban.idx.communes"
+fi

@@ -6,10 +6,10 @@
 #include "server/request_filters.h"
 #include "server/tiles_common.h"
 #include "tiles/render.h"
+#include "tiles/render_gzip.h"
 #include "tiles/tile_cache.h"
 #include "tiles/tile_math.h"
 #include "util/gzip.h"
-#include "util/hash.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
@@ -66,8 +66,10 @@ static int parse_tile_path(const char *rest, unsigned *layers, int *z, uint32_t 
     return 0;
 }
 
-static void send_tile(struct request *req, struct response *res, const void *data, size_t len, const char *etag,
-                      bool gzipped)
+/* Sends a tile. `owned`, when given, is a buffer holding exactly data/len that the
+ * response may take over instead of copying (a freshly rendered tile). */
+static void send_tile_buf(struct request *req, struct response *res, const void *data, size_t len,
+                          const char *etag, bool gzipped, struct buf *owned)
 {
     response_set_header(res, "ETag", etag);
     response_set_header(res, "Vary", "Accept-Encoding");
@@ -85,51 +87,83 @@ static void send_tile(struct request *req, struct response *res, const void *dat
     response_set_type(res, "application/vnd.mapbox-vector-tile");
     if (gzipped)
         response_set_header(res, "Content-Encoding", "gzip");
-    buf_append(&res->body, data, len);
+    if (owned && !res->body.len && owned->data == data && owned->len == len) {
+        buf_free(&res->body);
+        res->body = *owned;
+        buf_init(owned, owned->limit);
+    } else {
+        buf_append(&res->body, data, len);
+    }
 }
 
-/* Renders, stores both encodings and sends the one asked for. The generation was read
- * before the snapshots, so a tile drawn from data an eviction has since replaced is
- * refused by the cache (it is still sent: it was right when the request came). */
-static void render_store_send(struct request *req, struct response *res, const struct tile_request *rq,
-                              const struct tile_sources *src, uint64_t generation, const char *key,
-                              const char *gz_key, bool want_gzip)
+static void send_tile(struct request *req, struct response *res, const void *data, size_t len, const char *etag,
+                      bool gzipped)
 {
-    struct server_ctx *ctx = req->ctx;
-    struct buf raw, gz;
-    buf_init(&raw, 64 * 1024 * 1024);
-    buf_init(&gz, 64 * 1024 * 1024);
-    struct tile_render_stats stats;
-    if (tile_render(rq, src, &raw, &stats) < 0 || (raw.len && !gzip_compress(raw.data, raw.len, &gz))) {
-        buf_free(&raw);
-        buf_free(&gz);
-        response_error(res, 503, "tile could not be rendered (out of memory)");
-        return;
-    }
-    const char *raw_data = raw.data ? raw.data : "", *gz_data = gz.data ? gz.data : "";
+    send_tile_buf(req, res, data, len, etag, gzipped, NULL);
+}
+
+/* Stores one encoding of a tile. The generation was read before the snapshots, so a
+ * tile drawn from data an eviction has since replaced is refused by the cache (it is
+ * still sent: it was right when the request came). */
+static void store(struct server_ctx *ctx, const struct tile_request *rq, uint64_t generation, const char *key,
+                  const void *data, size_t len, const char *etag)
+{
     struct tile_bbox bounds;
     tile_query_bbox(rq->z, rq->x, rq->y, TILE_EXTENT, TILE_POINT_BUFFER, &bounds);
     /* A cluster (or a territory bubble) depends on sites far outside its tile: any
      * change anywhere evicts it. */
     if (rq->layers & (1u << LAYER_CLUSTERS | 1u << LAYER_TERRITORIES))
         bounds = (struct tile_bbox){-180, -90, 180, 90};
-    char etag_raw[64], etag_gz[64];
-    etag_for(raw_data, raw.len, "", etag_raw, sizeof etag_raw);
-    etag_for(raw_data, raw.len, "-gz", etag_gz, sizeof etag_gz);
     struct tile_cache_entry e = {.key = key, .z = rq->z, .x = rq->x, .y = rq->y, .bounds = bounds,
-                                 .data = raw_data, .len = raw.len, .etag = etag_raw, .generation = generation};
+                                 .data = data ? data : "", .len = len, .etag = etag, .generation = generation};
     tile_cache_put(ctx->tiles, &e);
-    e.key = gz_key;
-    e.data = gz_data;
-    e.len = gz.len;
-    e.etag = etag_gz;
-    tile_cache_put(ctx->tiles, &e);
-    if (want_gzip && raw.len)
-        send_tile(req, res, gz_data, gz.len, etag_gz, true);
-    else
-        send_tile(req, res, raw_data, raw.len, etag_raw, false);
-    buf_free(&raw);
+}
+
+/* Gzips raw tile bytes, caches and sends them. Only done for a client that accepts
+ * gzip: a render no gzip client asks for is never compressed. */
+static void gzip_store_send(struct request *req, struct response *res, const struct tile_request *rq,
+                            uint64_t generation, const char *gz_key, const void *raw, size_t len,
+                            const char *raw_etag)
+{
+    if (len == 0) {
+        send_tile(req, res, "", 0, raw_etag, false);
+        return;
+    }
+    struct buf gz;
+    buf_init(&gz, 64 * 1024 * 1024);
+    if (!tile_gzip(raw, len, &gz)) {
+        buf_free(&gz);
+        response_error(res, 503, "tile could not be compressed (out of memory)");
+        return;
+    }
+    char etag[TILE_ETAG_MAX];
+    tile_etag_gzip(raw_etag, etag);
+    store(req->ctx, rq, generation, gz_key, gz.data, gz.len, etag);
+    send_tile_buf(req, res, gz.data, gz.len, etag, true, &gz);
     buf_free(&gz);
+}
+
+/* Renders, caches the raw encoding and sends the one asked for. */
+static void render_store_send(struct request *req, struct response *res, const struct tile_request *rq,
+                              const struct tile_sources *src, uint64_t generation, const char *key,
+                              const char *gz_key, bool want_gzip)
+{
+    struct buf raw;
+    buf_init(&raw, 64 * 1024 * 1024);
+    struct tile_render_stats stats;
+    if (tile_render(rq, src, &raw, &stats) < 0) {
+        buf_free(&raw);
+        response_error(res, 503, "tile could not be rendered (out of memory)");
+        return;
+    }
+    char etag[TILE_ETAG_MAX];
+    tile_etag(raw.data ? raw.data : "", raw.len, etag);
+    store(req->ctx, rq, generation, key, raw.data, raw.len, etag);
+    if (want_gzip)
+        gzip_store_send(req, res, rq, generation, gz_key, raw.data, raw.len, etag);
+    else
+        send_tile_buf(req, res, raw.data, raw.len, etag, false, &raw);
+    buf_free(&raw);
 }
 
 void handle_tiles(struct request *req, struct response *res)
@@ -158,11 +192,17 @@ void handle_tiles(struct request *req, struct response *res)
         char key[1024], gz_key[1040];
         tiles_cache_key(&rq, key, sizeof key);
         snprintf(gz_key, sizeof gz_key, "%s|gz", key);
-        const struct tile_value *v = tile_cache_get(ctx->tiles, want_gzip ? gz_key : key, rq.z, rq.x, rq.y);
-        if (v)
-            send_tile(req, res, v->data, v->len, v->etag, want_gzip && v->len);
-        else
+        const struct tile_value *v = want_gzip ? tile_cache_get(ctx->tiles, gz_key, rq.z, rq.x, rq.y) : NULL;
+        if (v) {
+            send_tile(req, res, v->data, v->len, v->etag, true);
+        } else if ((v = tile_cache_get(ctx->tiles, key, rq.z, rq.x, rq.y))) {
+            if (want_gzip)
+                gzip_store_send(req, res, &rq, generation, gz_key, v->data, v->len, v->etag);
+            else
+                send_tile(req, res, v->data, v->len, v->etag, false);
+        } else {
             render_store_send(req, res, &rq, &src, generation, key, gz_key, want_gzip);
+        }
         tile_value_release(v);
     }
     action_store_release(src.actions);

@@ -238,6 +238,26 @@ static bool value_identity(const struct mvt_value *v, const char **str, uint64_t
     return false;
 }
 
+uint32_t mvt_layer_value(struct mvt_layer *l, const struct mvt_value *v)
+{
+    const char *str;
+    uint64_t bits;
+    if (l->tile->failed || !v || !value_identity(v, &str, &bits))
+        return MVT_NONE;
+    uint32_t vi = mvt_dict_intern(l, &l->values, (uint8_t)v->type, str, bits);
+    if (vi == MVT_NONE) {
+        fail(l->tile);
+        return MVT_NONE;
+    }
+    /* As for mvt_layer_key: the caller keeps the index, a dropped feature must not take
+     * the value back. */
+    if (l->cur.open && l->cur.values_mark < l->values.n) {
+        l->cur.values_mark = l->values.n;
+        l->cur.arena_mark = mvt_arena_mark(&l->arena);
+    }
+    return vi;
+}
+
 bool mvt_feature_add_tag(struct mvt_feature *f, uint32_t key, const struct mvt_value *v)
 {
     if (!f || !f->open || !v)
@@ -252,6 +272,16 @@ bool mvt_feature_add_tag(struct mvt_feature *f, uint32_t key, const struct mvt_v
         fail(l->tile);
         return false;
     }
+    return mvt_feature_add_tag_index(f, key, vi);
+}
+
+bool mvt_feature_add_tag_index(struct mvt_feature *f, uint32_t key, uint32_t vi)
+{
+    if (!f || !f->open)
+        return false;
+    struct mvt_layer *l = f->layer;
+    if (l->tile->failed || key >= l->keys.n || vi >= l->values.n)
+        return false;
     /* Features have a handful of properties: a scan of this feature's own tags is the
      * cheapest way to keep each key once per feature. */
     for (size_t i = f->tags_start; i < l->tags.n; i += 2) {

@@ -114,6 +114,11 @@ size_t mvt_layer_value_count(const struct mvt_layer *l);
  * index stays valid until the tile is reset or destroyed, even if the feature open at
  * the time is dropped. Returns UINT32_MAX on invalid key or failure. */
 uint32_t mvt_layer_key(struct mvt_layer *l, const char *key);
+/* The same for a value (validated as mvt_feature_add_tag does), for
+ * mvt_feature_add_tag_index: a caller that knows its values repeat across features
+ * looks each up once per layer. The index stays valid until the tile is reset or
+ * destroyed. Returns UINT32_MAX on invalid value or failure. */
+uint32_t mvt_layer_value(struct mvt_layer *l, const struct mvt_value *v);
 
 /* --- features ---
  * A layer has at most one open feature; the handle points inside the layer and stays
@@ -134,6 +139,9 @@ bool mvt_feature_add_polygon(struct mvt_feature *f, const struct mvt_ring *rings
 /* Properties (key is NUL-terminated UTF-8). */
 bool mvt_feature_add_value(struct mvt_feature *f, const char *key, const struct mvt_value *v);
 bool mvt_feature_add_tag(struct mvt_feature *f, uint32_t key_index, const struct mvt_value *v);
+/* A key and a value by their indices in the layer (mvt_layer_key, mvt_layer_value):
+ * the same tag as mvt_feature_add_tag with that key and value, without hashing. */
+bool mvt_feature_add_tag_index(struct mvt_feature *f, uint32_t key_index, uint32_t value_index);
 bool mvt_feature_add_string(struct mvt_feature *f, const char *key, const char *value);
 bool mvt_feature_add_float(struct mvt_feature *f, const char *key, float value);
 bool mvt_feature_add_double(struct mvt_feature *f, const char *key, double value);

@@ -6,6 +6,8 @@
 #include "tiles/boundaries.h"
 #include "tiles/cluster_render.h"
 #include "tiles/mvt.h"
+#include "tiles/render_props.h"
+#include "tiles/render_thin.h"
 #include "tiles/territory_bubbles.h"
 #include "tiles/tile_math.h"
 
@@ -41,6 +43,8 @@ struct candidate {
     const struct site *site;
     double px, py;
     int status; /* as of the filter date */
+    int32_t id; /* site->id, kept here so that sorting does not touch the sites */
+    uint32_t index; /* in snapshot->sites */
 };
 
 /* Properties go into the feature through the shared writer (db/feature_props.h);
@@ -82,11 +86,22 @@ static void encode_site(struct mvt_layer *layer, const struct site_snapshot *sna
     mvt_feature_end(f);
 }
 
+static void encode_site_interned(struct mvt_layer *layer, struct site_prop_writer *writer, const struct candidate *c)
+{
+    struct mvt_feature *f = mvt_layer_begin_feature(layer, MVT_POINT);
+    if (!f)
+        return;
+    mvt_feature_set_id(f, (uint64_t)c->id);
+    mvt_feature_add_point(f, c->px, c->py);
+    site_prop_writer_add(writer, f, c->index);
+    mvt_feature_end(f);
+}
+
 void render_site_feature(struct mvt_layer *layer, const struct site_snapshot *snap, const struct site *s, double px,
                          double py, const struct tile_request *rq)
 {
     bool justice = rq->scope->kind != SCOPE_PUBLIC && (rq->scope->flags & SCOPE_FLAG_JUSTICE);
-    struct candidate c = {s, px, py, site_status_on(s, rq->filter->day)};
+    struct candidate c = {s, px, py, site_status_on(s, rq->filter->day), s->id, 0};
     encode_site(layer, snap, &c, justice, rq->filter->day);
 }
 
@@ -105,7 +120,7 @@ static int compare_priority(const void *a, const void *b)
 
 static int compare_id(const void *a, const void *b)
 {
-    int32_t x = ((const struct candidate *)a)->site->id, y = ((const struct candidate *)b)->site->id;
+    int32_t x = ((const struct candidate *)a)->id, y = ((const struct candidate *)b)->id;
     return (x > y) - (x < y);
 }
 
@@ -171,6 +186,7 @@ struct site_query_ctx {
     const struct site_snapshot *snap;
     struct candidate *items;
     size_t n, cap;
+    size_t limit; /* stop once this many are collected (0: no limit) */
     bool failed;
 };
 
@@ -196,8 +212,25 @@ static bool collect_site(uint32_t index, void *arg)
         q->items = grown;
         q->cap = cap;
     }
-    q->items[q->n++] = (struct candidate){s, px, py, site_status_on(s, q->rq->filter->day)};
-    return true;
+    q->items[q->n++] = (struct candidate){s, px, py, site_status_on(s, q->rq->filter->day), s->id, index};
+    return !q->limit || q->n < q->limit;
+}
+
+/* Collects the tile's first `limit` visible sites in thinning order (tiles/render_thin.h)
+ * instead of every site of the tile: 1 when done, 0 when there is no index for this
+ * zoom or snapshot, -1 when memory ran out. */
+static int collect_in_thinning_order(struct site_query_ctx *q, const struct rtree_box *box, size_t limit)
+{
+    if (q->rq->z > THIN_MAX_ZOOM)
+        return 0;
+    const struct thin_index *ix = thin_index_acquire(q->snap);
+    if (!ix)
+        return 0;
+    q->n = 0;
+    q->limit = limit;
+    size_t visited = thin_index_walk(ix, q->rq->z, box, collect_site, q);
+    thin_index_release(ix);
+    return visited == SIZE_MAX || q->failed ? -1 : 1;
 }
 
 static int render_sites(const struct tile_request *rq, const struct site_snapshot *snap, struct mvt_tile *tile,
@@ -208,24 +241,42 @@ static int render_sites(const struct tile_request *rq, const struct site_snapsho
     struct tile_bbox box;
     if (!tile_query_bbox(rq->z, rq->x, rq->y, TILE_EXTENT, TILE_POINT_BUFFER, &box))
         return 0;
+    /* One site over budget at most: a tile holding that many is thinned. In thinning
+     * order, the first `budget` are the ones to keep; a tile that fits gets every site
+     * either way. Deeper than the index goes, every site is collected and sorted. */
     struct site_query_ctx q = {.rq = rq, .snap = snap};
     struct rtree_box query = {box.minx, box.miny, box.maxx, box.maxy};
-    rtree_search(snap->index, &query, collect_site, &q);
-    if (q.failed) {
+    int indexed = collect_in_thinning_order(&q, &query, TILE_SITES_FEATURE_BUDGET + 1);
+    if (indexed == 0) {
+        q.n = 0;
+        q.limit = 0;
+        rtree_search(snap->index, &query, collect_site, &q);
+    }
+    if (q.failed || indexed < 0) {
         free(q.items);
         return -1;
     }
     size_t n = q.n;
     if (n > TILE_SITES_FEATURE_BUDGET) {
-        n = thin_candidates(q.items, q.n, TILE_SITES_FEATURE_BUDGET);
-        stats->sites_dropped = q.n - n;
+        stats->sites_thinned = true;
+        n = indexed ? TILE_SITES_FEATURE_BUDGET : thin_candidates(q.items, q.n, TILE_SITES_FEATURE_BUDGET);
     }
     if (n)
         qsort(q.items, n, sizeof(*q.items), compare_id);
     struct mvt_layer *layer = n ? mvt_tile_add_layer(tile, "sites", TILE_EXTENT) : NULL;
     bool justice = rq->scope->kind != SCOPE_PUBLIC && (rq->scope->flags & SCOPE_FLAG_JUSTICE);
-    for (size_t i = 0; layer && i < n; i++)
-        encode_site(layer, snap, &q.items[i], justice, rq->filter->day);
+    /* The current data without justice fields (most tiles) has its properties interned
+     * per snapshot; a date or the justice fields take them one by one. */
+    const struct site_prop_table *props =
+        layer && !justice && rq->filter->day == DAY_NONE ? site_prop_table_acquire(snap) : NULL;
+    struct site_prop_writer *writer = props ? site_prop_writer_begin(props, layer, n) : NULL;
+    for (size_t i = 0; layer && i < n; i++) {
+        if (writer)
+            encode_site_interned(layer, writer, &q.items[i]);
+        else
+            encode_site(layer, snap, &q.items[i], justice, rq->filter->day);
+    }
+    site_prop_table_release(props);
     stats->features[LAYER_SITES] = layer ? mvt_layer_feature_count(layer) : 0;
     free(q.items);
     return 0;

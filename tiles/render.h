@@ -9,6 +9,7 @@
 #include "tiles/layer_catalog.h"
 #include "util/buf.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct boundary_set; /* tiles/boundaries.h */
@@ -31,7 +32,9 @@ struct tile_request {
 
 struct tile_render_stats {
     size_t features[LAYER_COUNT];
-    size_t sites_dropped; /* thinned away to keep the tile under budget */
+    /* The tile had more visible sites than TILE_SITES_FEATURE_BUDGET and kept that many,
+     * in thinning order (tiles/render_thin.h). */
+    bool sites_thinned;
 };
 
 /* Appends the encoded tile to out (nothing for an empty tile). Returns 0, or -1 when

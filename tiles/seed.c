@@ -7,8 +7,8 @@
 #include "tiles/boundaries.h"
 #include "tiles/mbtiles.h"
 #include "tiles/render.h"
+#include "tiles/render_gzip.h"
 #include "tiles/tile_math.h"
-#include "util/gzip.h"
 #include "util/progress.h"
 
 #include <errno.h>
@@ -309,7 +309,7 @@ static int job_produce(void *ctx, int z, uint32_t x, uint32_t y, struct buf *out
                               .scope = &job->o->scope};
     struct tile_render_stats stats;
     buf_reset(raw);
-    if (tile_render(&rq, job->src, raw, &stats) == 0 && (!raw->len || gzip_compress(raw->data, raw->len, out)))
+    if (tile_render(&rq, job->src, raw, &stats) == 0 && (!raw->len || tile_gzip(raw->data, raw->len, out)))
         return 0;
     snprintf(err, errlen, "tile %d/%u/%u could not be rendered (out of memory)", z, x, y);
     return -1;

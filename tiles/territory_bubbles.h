@@ -62,6 +62,24 @@ int territory_bubble_level(int z, const struct scope *scope);
 int territory_layer_render(const struct tile_request *rq, const struct tile_sources *src, struct mvt_tile *tile,
                            size_t *features);
 
+/* One bubble as the tile layer would show it, for outputs other than tiles (WMS). */
+struct territory_bubble {
+    int level; /* enum territory_bubble_level */
+    const char *code, *name;
+    double lon, lat;
+    uint32_t sites;
+    int64_t population;
+    bool has_split; /* status_open/closed may be shown (always, except small public parts) */
+    uint32_t status_open, status_closed;
+};
+
+/* Calls visit for every bubble of `level` this scope sees with these filters (the same
+ * counting, suppression and public rules as territory_layer_render), until visit
+ * returns false. 0, or -1 when memory ran out. Nothing while tp is NULL. */
+int territory_bubbles_visit(const struct site_snapshot *snap, const struct site_filter *f, const struct scope *scope,
+                            const struct territory_points *tp, int level,
+                            bool (*visit)(const struct territory_bubble *b, void *arg), void *arg);
+
 /* Drops every cached aggregate (tests). */
 void territory_cache_clear(void);
 

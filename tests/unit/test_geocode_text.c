@@ -181,11 +181,28 @@ static void test_fold_and_tokens(void)
     CHECK(gtext_is_street_type("rue") && gtext_is_street_type("av") && !gtext_is_street_type("renard"));
 }
 
+/* Spellings the BAN publishes in New Caledonia besides addok-france's ordinals: they
+ * must fold like quinquies/sexies/quater, or "1quinter rue ..." never finds its number. */
+static void test_ban_ordinal_spellings(void)
+{
+    static const char *const cases[][2] = {{"1quinter", "1c"}, {"18sexter", "18s"}, {"2qua", "2q"},
+                                           {"7quater", "7q"}, {"204bis", "204b"}, {"12", "12"},
+                                           {"3quatre", "3quatre"}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char tok[32];
+        snprintf(tok, sizeof tok, "%s", cases[i][0]);
+        gtext_fold_ordinal(tok);
+        CHECK_STR(tok, cases[i][1]);
+    }
+    CHECK(gtext_is_ordinal("quinter") && gtext_is_ordinal("sexter") && gtext_is_ordinal("qua"));
+}
+
 int main(void)
 {
     RUN(test_normalize_vectors);
     RUN(test_phonetic_vectors);
     RUN(test_synonyms_agree);
     RUN(test_fold_and_tokens);
+    RUN(test_ban_ordinal_spellings);
     return UNIT_REPORT();
 }

@@ -1,0 +1,54 @@
+#include "tiles/render_gzip.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+bool tile_gzip(const void *data, size_t len, struct buf *out)
+{
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
+    /* windowBits 15 + 16: the gzip wrapper. */
+    if (len > UINT32_MAX / 2 || deflateInit2(&zs, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        return false;
+    uLong bound = deflateBound(&zs, (uLong)len);
+    unsigned char *tmp = bound <= out->limit || !out->limit ? malloc(bound) : NULL;
+    if (!tmp) {
+        deflateEnd(&zs);
+        return false;
+    }
+    zs.next_in = (Bytef *)(uintptr_t)data;
+    zs.avail_in = (uInt)len;
+    zs.next_out = tmp;
+    zs.avail_out = (uInt)bound;
+    int rc = deflate(&zs, Z_FINISH);
+    size_t produced = bound - zs.avail_out;
+    deflateEnd(&zs);
+    bool ok = rc == Z_STREAM_END && buf_append(out, tmp, produced);
+    free(tmp);
+    return ok;
+}
+
+void tile_etag(const void *data, size_t len, char *out)
+{
+    const Bytef *p = data;
+    uLong crc = crc32(0L, Z_NULL, 0), adler = adler32(0L, Z_NULL, 0);
+    /* zlib takes uInt lengths: feed big inputs in slices. */
+    for (size_t done = 0; done < len;) {
+        uInt n = len - done > (1u << 30) ? (1u << 30) : (uInt)(len - done);
+        crc = crc32(crc, p + done, n);
+        adler = adler32(adler, p + done, n);
+        done += n;
+    }
+    snprintf(out, TILE_ETAG_MAX, "\"%08lx%08lx-%zx\"", crc & 0xffffffffUL, adler & 0xffffffffUL, len);
+}
+
+void tile_etag_gzip(const char *raw_etag, char *out)
+{
+    size_t n = strlen(raw_etag);
+    if (n && raw_etag[n - 1] == '"')
+        n--;
+    snprintf(out, TILE_ETAG_MAX, "%.*s-gz\"", (int)n, raw_etag);
+}
