@@ -8,9 +8,14 @@
 #include "server/handlers.h"
 #include "server/request_filters.h"
 #include "server/static_assets.h"
+#include "styles/legend.h"
 #include "styles/legend_json.h"
 #include "styles/maplibre.h"
 #include "util/url.h"
+#include "wms/image_encode.h"
+#include "wms/wms_cleanup.h"
+
+#include <cairo.h>
 
 #include <stdio.h>
 #include <string.h>
@@ -96,6 +101,55 @@ static void send_legend_json(struct request *req, struct response *res, const st
     json_decref(doc);
 }
 
+/* Every layer's legend (styles/legend.h, the WMS GetLegendGraphic drawings) stacked
+ * on a white sheet: sites, actions, clusters, territories, boundaries. */
+static void send_legend_png(struct request *req, struct response *res, const struct style_def *def)
+{
+    static const enum legend_layer order[] = {LEGEND_SITES, LEGEND_ACTIONS, LEGEND_CLUSTERS, LEGEND_TERRITORIES,
+                                              LEGEND_BOUNDARIES};
+    enum { N = sizeof order / sizeof order[0], GAP = 8 };
+    wms_cleanup_register(); /* cairo's and fontconfig's caches freed at exit */
+    struct server_ctx *ctx = req->ctx;
+    const struct site_snapshot *snap = site_store_acquire(ctx->sites);
+    struct legend_input in[N];
+    int width = 0, height = GAP, w, h;
+    for (size_t i = 0; i < N; i++) {
+        in[i] = (struct legend_input){def, order[i], snap->field_types, snap->n_field_types};
+        legend_size(&in[i], &w, &h);
+        width = w > width ? w : width;
+        height += h + GAP;
+    }
+    cairo_surface_t *sheet = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, width + 2 * GAP, height);
+    cairo_t *cr = cairo_create(sheet);
+    cairo_set_source_rgb(cr, 1, 1, 1);
+    cairo_paint(cr);
+    double y = GAP;
+    bool ok = cairo_status(cr) == CAIRO_STATUS_SUCCESS;
+    for (size_t i = 0; ok && i < N; i++) {
+        cairo_surface_t *part = legend_render(&in[i]);
+        if (!part) {
+            ok = false;
+            break;
+        }
+        cairo_set_source_surface(cr, part, GAP, y);
+        cairo_paint(cr);
+        y += cairo_image_surface_get_height(part) + GAP;
+        cairo_surface_destroy(part);
+    }
+    site_store_release(ctx->sites, snap);
+    cairo_destroy(cr);
+    cairo_surface_flush(sheet);
+    buf_reset(&res->body);
+    if (ok && image_encode_png(sheet, false, &res->body)) {
+        res->status = 200;
+        response_set_type(res, "image/png");
+        response_set_header(res, "Cache-Control", "public, max-age=300");
+    } else {
+        response_error(res, 500, "legend could not be drawn");
+    }
+    cairo_surface_destroy(sheet);
+}
+
 /* An empty glyphs message: valid PBF for a range the font does not cover, so that
  * MapLibre draws nothing there instead of logging a failed request. */
 static void send_glyphs(struct request *req, struct response *res, const char *rest)
@@ -151,7 +205,7 @@ void handle_styles(struct request *req, struct response *res)
     else if (!strcmp(what, "/legend.json"))
         send_legend_json(req, res, def);
     else if (!strcmp(what, "/legend.png"))
-        response_error(res, 501, "legend.png: not implemented yet");
+        send_legend_png(req, res, def);
     else
         response_error(res, 404, "no such resource under /styles/%s", name);
 }

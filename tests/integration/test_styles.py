@@ -227,3 +227,23 @@ def test_raster_base_by_configuration(start_server, demo_dsn, tmp_path):
     assert [l["id"] for l in doc["layers"]][:2] == ["background", "raster-base"]
     report, rc = validate(tmp_path, {"raster": doc})
     assert rc == 0, report
+
+
+def test_legend_png_draws_the_field_type_colours(auth_server, demo_dsn):
+    from osgeo import gdal
+    colours = [r[0].lower() for r in sql_query(demo_dsn, "SELECT color FROM field_types WHERE color IS NOT NULL")]
+    for name in STYLES:
+        status, hdrs, body = http_get(f"{auth_server.url}/styles/{name}/legend.png")
+        assert status == 200 and hdrs["Content-Type"] == "image/png" and body[:8] == b"\x89PNG\r\n\x1a\n"
+        path = f"/vsimem/legend-{name}.png"
+        gdal.FileFromMemBuffer(path, body)
+        ds = gdal.Open(path)
+        assert ds.RasterXSize >= 100 and ds.RasterYSize >= 300  # five sections stacked
+        bands = [ds.GetRasterBand(i + 1).ReadRaster() for i in range(3)]
+        pixels = set(zip(bands[0], bands[1], bands[2]))
+        for c in colours:
+            want = tuple(int(c[i:i + 2], 16) for i in (0, 2, 4))
+            assert any(all(abs(a - b) <= 6 for a, b in zip(p, want)) for p in pixels), (name, c)
+        gdal.Unlink(path)
+    status, _, _ = http_get(f"{auth_server.url}/styles/nope/legend.png")
+    assert status == 404
