@@ -126,7 +126,12 @@ static void bubble_layers(json_t *layers, const struct style_def *def, const str
                      count, 1, " sites", " site"));
     json_decref(count);
     layout(l, "text-allow-overlap", json_true());
-    text_common(l, def->label_size_px, &def->bubble_text, &def->bubble_fill, 1.0);
+    layout(l, "text-max-width", json_integer(16));
+    /* An opaque halo in the bubble's colour: the text stays readable where it
+     * overflows the bubble onto the map. */
+    struct style_color halo = def->bubble_fill;
+    halo.alpha = 1.0;
+    text_common(l, def->label_size_px, &def->bubble_text, &halo, 1.5);
     layout(l, "visibility", json_string(vis));
 }
 

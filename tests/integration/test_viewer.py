@@ -188,3 +188,18 @@ def test_the_wms_page_renders_lambert_93(browser_run):
     got = [g for g in w["getmaps"] if "REQUEST=GetMap" in g["url"]]
     assert got and all(g["status"] == 200 and g["type"].startswith("image/png") for g in got)
     assert all("CRS=EPSG%3A2154" in g["url"] for g in got)
+
+
+def test_without_credential_the_bubbles_count_as_sql(browser_run, demo_dsn):
+    pub = browser_run["steps"]["public"]
+    assert pub["aggregation"] == "territories" and "access_token" not in pub["source"]
+    assert pub["sites"] == 0
+    bubbles = {b["code"]: b for b in pub["bubbles"]}
+    assert len(bubbles) >= 8 and all(b["level"] == "region" for b in bubbles.values())
+    # The viewer asks for open sites by default; the public sees régions of 5 or more.
+    truth = dict(sql_query(demo_dsn, """SELECT d.fk_region, count(*) FROM shantytowns s
+        JOIN cities c ON c.code = s.fk_city JOIN departements d ON d.code = c.fk_departement
+        WHERE s.closed_at IS NULL GROUP BY 1 HAVING count(*) >= 5"""))
+    for code, b in bubbles.items():
+        assert b["sites"] == truth[code], (code, b, truth.get(code))
+    assert os.path.getsize(os.path.join(ARTEFACTS, "viewer-public.png")) > 10000

@@ -168,7 +168,21 @@ try {
   await shot('search');
   lap('search');
 
-  // 8. The WMS page: OpenLayers in EPSG:2154 loads one GetMap image.
+  // 8. Without a credential: the platform's bubbles per région, no site.
+  await page.goto(`${plan.base}/`);
+  await page.waitForFunction(() => window.rbmap?.loaded);
+  await idle();
+  report.steps.public = await page.evaluate(() => {
+    const m = window.rbmap.map;
+    const bubbles = new Map();
+    for (const f of m.queryRenderedFeatures({ layers: ['territories-bubble'] })) bubbles.set(f.properties.code, f.properties);
+    return { aggregation: m.getStyle().metadata['rbmap:aggregation'], source: m.getSource('rbmap').url,
+      bubbles: [...bubbles.values()], sites: m.queryRenderedFeatures({ layers: ['sites-circle', 'clusters-circle'] }).length };
+  });
+  await shot('public');
+  lap('public');
+
+  // 9. The WMS page: OpenLayers in EPSG:2154 loads one GetMap image.
   if (plan.wms) {
     const wms = await browser.newPage({ viewport: { width: 800, height: 520 } });
     wms.on('console', (m) => { if (m.type() === 'error') report.console_errors.push(`wms: ${m.text()}`); });
