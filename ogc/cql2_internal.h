@@ -156,8 +156,15 @@ struct cql2_expr {
     size_t n_geoms;
 };
 
-/* Parser pieces (cql2_predicate.c), each reading from the current token. */
+/* Parser pieces (cql2_operand.c, cql2_predicate.c), each reading from the current token. */
 struct cql2_node *cql2_new_node(struct cql2_parser *p, enum cql2_node_kind kind);
+const char *cql2_type_name(enum cql2_type t); /* "a string", "a number", ... */
+bool cql2_expect(struct cql2_parser *p, enum cql2_tok kind, const char *what);
+char cql2_peek_char(const struct cql2_parser *p); /* next non-blank character after the token */
+bool cql2_parse_operand(struct cql2_parser *p, struct cql2_operand *out);
+/* Both sides must have one type; the message names the property. */
+bool cql2_check_types(struct cql2_parser *p, const struct cql2_operand *a, const struct cql2_operand *b);
+bool cql2_unknown_property(struct cql2_parser *p, const char *name); /* sets the error */
 struct cql2_node *cql2_parse_predicate(struct cql2_parser *p);
 struct cql2_node *cql2_parse_intersects(struct cql2_parser *p);
 

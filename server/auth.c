@@ -5,6 +5,8 @@
 #include "server/auth_scope.h"
 #include "server/auth_token_cache.h"
 #include "server/context.h"
+#include "server/metrics.h"
+#include "server/rate_limit.h"
 
 #include <math.h>
 #include <openssl/crypto.h>
@@ -167,7 +169,10 @@ static int refuse(struct request *req, struct response *res, int status, const c
     return -1;
 }
 
-static int resolve_token(struct auth_state *a, const char *token, struct request *req, struct response *res)
+/* *costly is set when the credential failed a check that costs CPU (a signature or a
+ * PBKDF2): those failures are counted per address (auth_failures_per_minute). */
+static int resolve_token(struct auth_state *a, const char *token, struct request *req, struct response *res,
+                         bool *costly)
 {
     char reason[256];
     size_t len = strlen(token);
@@ -178,8 +183,10 @@ static int resolve_token(struct auth_state *a, const char *token, struct request
         return 0;
     }
     json_t *claims = jwt_verify(a->keys, &a->policy, token, len, now, reason, sizeof reason);
-    if (!claims)
+    if (!claims) {
+        *costly = !strcmp(reason, "bad signature");
         return refuse(req, res, 401, "Bearer", "invalid token", reason);
+    }
     int rc = auth_scope_from_claims(claims, get_index(a), &scope, reason, sizeof reason);
     /* Valid while now < exp + skew, as jwt_verify decides; capped so the cast is safe. */
     double until = ceil(json_number_value(json_object_get(claims, "exp")) + a->policy.clock_skew_s);
@@ -192,7 +199,8 @@ static int resolve_token(struct auth_state *a, const char *token, struct request
     return 0;
 }
 
-static int resolve_api_key(struct auth_state *a, const char *b64, struct request *req, struct response *res)
+static int resolve_api_key(struct auth_state *a, const char *b64, struct request *req, struct response *res,
+                           bool *costly)
 {
     char id[API_KEY_ID_MAX + 1], secret[API_KEY_SECRET_MAX + 1], reason[300];
     if (api_key_parse_basic(b64, id, secret) < 0)
@@ -207,6 +215,7 @@ static int resolve_api_key(struct auth_state *a, const char *b64, struct request
     }
     OPENSSL_cleanse(secret, sizeof secret);
     if (rc != API_KEY_OK) {
+        *costly = rc == API_KEY_INVALID; /* an unknown id or a wrong secret: guessing */
         char detail[400];
         snprintf(detail, sizeof detail, "%s (key %.64s)", reason, id);
         return refuse(req, res, rc == API_KEY_UNAVAILABLE ? 503 : 401, "Basic", "invalid API key", detail);
@@ -235,6 +244,44 @@ static const char *after_scheme(const char *header, const char *scheme)
     return header;
 }
 
+/* Checked before any costly verification: an address that failed too often waits. */
+static int too_many_failures(struct server_ctx *ctx, struct request *req, struct response *res, int wait)
+{
+    char seconds[16];
+    snprintf(seconds, sizeof seconds, "%d", wait);
+    fprintf(stderr, "rbmap: auth: credential refused unchecked for %s on %s: too many failed attempts\n",
+            req->remote_addr, req->path);
+    scope_public(&req->scope);
+    metrics_count_rejection(ctx->metrics, METRICS_REJECT_AUTH_FAILURES);
+    response_error(res, 429, "too many failed credential attempts from this address; retry in %d s", wait);
+    response_set_header(res, "Retry-After", seconds);
+    return -1;
+}
+
+static int resolve_credential(struct server_ctx *ctx, size_t n_params, struct request *req, struct response *res)
+{
+    struct auth_state *a = ctx->auth;
+    double now = rate_limiter_now();
+    int wait = rate_limiter_peek(ctx->auth_failures, req->remote_addr, now);
+    if (wait)
+        return too_many_failures(ctx, req, res, wait);
+    bool costly = false;
+    int rc;
+    const char *header = request_header(req, "Authorization"), *cred;
+    if (n_params)
+        rc = resolve_token(a, request_param_ci(req, "access_token"), req, res, &costly);
+    else if ((cred = after_scheme(header, "Bearer")))
+        rc = resolve_token(a, cred, req, res, &costly);
+    else if ((cred = after_scheme(header, "Basic")))
+        rc = resolve_api_key(a, cred, req, res, &costly);
+    else
+        rc = refuse(req, res, 401, "Bearer", "invalid credential",
+                    "unsupported authorization scheme (Bearer or Basic)");
+    if (costly)
+        rate_limiter_take(ctx->auth_failures, req->remote_addr, now);
+    return rc;
+}
+
 int auth_resolve(struct server_ctx *ctx, struct request *req, struct response *res)
 {
     if (ctx->cfg->default_scope_national)
@@ -250,12 +297,5 @@ int auth_resolve(struct server_ctx *ctx, struct request *req, struct response *r
     struct auth_state *a = ctx->auth;
     if (!a)
         return refuse(req, res, 401, "Bearer", "invalid token", "credentials are not accepted by this server");
-    if (n_params)
-        return resolve_token(a, request_param_ci(req, "access_token"), req, res);
-    const char *header = request_header(req, "Authorization"), *cred;
-    if ((cred = after_scheme(header, "Bearer")))
-        return resolve_token(a, cred, req, res);
-    if ((cred = after_scheme(header, "Basic")))
-        return resolve_api_key(a, cred, req, res);
-    return refuse(req, res, 401, "Bearer", "invalid credential", "unsupported authorization scheme (Bearer or Basic)");
+    return resolve_credential(ctx, n_params, req, res);
 }

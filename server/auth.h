@@ -10,7 +10,11 @@
  *     default scope; the reason goes to stderr with the client address, never the
  *     credential itself;
  *   - 503 (not 401) when a valid-looking credential cannot be checked now: the
- *     territories are not loaded yet or the database is down for an API key.
+ *     territories are not loaded yet or the database is down for an API key;
+ *   - failures that cost CPU (a bad token signature, an unknown API key id or a wrong
+ *     secret) are counted per client address in ctx->auth_failures; once its bucket is
+ *     empty, a credential from that address is answered 429 with Retry-After before any
+ *     signature check or PBKDF2 runs.
  * The territory index is loaded at start; if the database is down then, it is loaded
  * on the first request that needs it (at most one attempt every few seconds). */
 #ifndef RBMAP_SERVER_AUTH_H

@@ -37,6 +37,7 @@ void config_defaults(struct config *cfg)
     snprintf(cfg->audit_log, sizeof cfg->audit_log, "off");
     cfg->rate_limit_per_s = 0;
     cfg->rate_limit_burst = 200;
+    cfg->auth_failures_per_minute = 10;
 }
 
 static int parse_int(const char *key, const char *value, long min, long max, long *out, char *err,
@@ -118,6 +119,7 @@ static const struct int_setting int_settings[] = {
     {"wms_max_height", offsetof(struct config, wms_max_height), 1, 16384},
     {"rate_limit_per_s", offsetof(struct config, rate_limit_per_s), 0, 1000000},
     {"rate_limit_burst", offsetof(struct config, rate_limit_burst), 1, 1000000},
+    {"auth_failures_per_minute", offsetof(struct config, auth_failures_per_minute), 0, 1000000},
     {"changelog_poll_ms", offsetof(struct config, changelog_poll_ms), 0, 60000},
 };
 

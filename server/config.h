@@ -50,6 +50,8 @@ struct config {
     char audit_log[256];       /* audit_log = off | - | FILE: who read what, one JSON line each */
     int rate_limit_per_s;      /* rate_limit_per_s = N: requests per second per credential or IP (0 = off) */
     int rate_limit_burst;      /* rate_limit_burst = N: bucket size */
+    int auth_failures_per_minute; /* auth_failures_per_minute = N: bad signatures or API key
+                                     secrets per client address before 429 (0 = off, default 10) */
     /* Layer sync from a replica (no NOTIFY there): poll the change log every N ms (0 = LISTEN). */
     int changelog_poll_ms;     /* changelog_poll_ms = N */
 };

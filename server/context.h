@@ -15,6 +15,7 @@ struct layer_sync;
 struct boundary_set;
 struct territory_points;
 struct auth_state;
+struct rate_limiter;
 
 struct server_ctx {
     const struct config *cfg;
@@ -34,6 +35,10 @@ struct server_ctx {
     struct layer_sync *sync;
     struct gidx *geocoder;         /* geocoder index (geo/geocode_index.h); NULL when none */
     struct auth_state *auth;       /* credentials -> scope (server/auth.h); NULL in unit tests */
+    /* server/rate_limit.h; NULL when off: requests per credential or address, and failed
+     * credential checks (bad signature, bad API key secret) per address. */
+    struct rate_limiter *rate_limit;
+    struct rate_limiter *auth_failures;
 };
 
 #endif

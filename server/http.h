@@ -42,6 +42,8 @@ struct response {
     struct buf body;
     struct kv headers[RESPONSE_MAX_HEADERS];
     size_t n_headers;
+    long long features; /* -1: unknown; handlers of site-level data set how many features
+                           they returned, for the audit log (server/audit_log.h) */
 };
 
 /* Query parameter by exact name; NULL when absent. */

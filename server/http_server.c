@@ -1,8 +1,12 @@
 #include "server/http_server.h"
 
 #include "server/access_log.h"
+#include "server/audit_log.h"
 #include "server/auth.h"
+#include "server/context.h"
+#include "server/cors.h"
 #include "server/metrics.h"
+#include "server/rate_limit.h"
 #include "server/routes.h"
 
 #include <arpa/inet.h>
@@ -11,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -43,6 +48,29 @@ int http_dispatch(struct request *req, struct response *res)
     else
         routes[index].handler(req, res);
     return index;
+}
+
+/* The credential's bucket (its subject) or, without one, the client address's. */
+static bool within_rate_limit(struct server_ctx *ctx, struct request *req, struct response *res)
+{
+    if (!ctx->rate_limit)
+        return true;
+    char key[96];
+    if (req->scope.subject[0])
+        snprintf(key, sizeof key, "s:%s", req->scope.subject);
+    else
+        snprintf(key, sizeof key, "a:%s", req->remote_addr);
+    int wait = rate_limiter_take(ctx->rate_limit, key, rate_limiter_now());
+    if (!wait)
+        return true;
+    char seconds[16];
+    snprintf(seconds, sizeof seconds, "%d", wait);
+    metrics_count_rejection(ctx->metrics, METRICS_REJECT_RATE_LIMIT);
+    response_error(res, 429, "rate limit exceeded (%d requests per second, bursts of %d, per %s); retry in %d s",
+                   ctx->cfg->rate_limit_per_s, ctx->cfg->rate_limit_burst,
+                   req->scope.subject[0] ? "credential" : "address", wait);
+    response_set_header(res, "Retry-After", seconds);
+    return false;
 }
 
 struct collect_state {
@@ -80,7 +108,8 @@ static void fill_remote_addr(struct MHD_Connection *conn, char *out, size_t outl
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)outlen);
 }
 
-static enum MHD_Result send_response(struct MHD_Connection *conn, struct response *res)
+static enum MHD_Result send_response(struct MHD_Connection *conn, struct response *res,
+                                      const struct cors_decision *cors)
 {
     size_t len;
     char *data = buf_detach(&res->body, &len);
@@ -90,10 +119,27 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct respons
         return MHD_NO;
     }
     MHD_add_response_header(mhd, MHD_HTTP_HEADER_CONTENT_TYPE, res->content_type);
-    /* Maps on other origins embed our layers; credentials travel as Bearer tokens or
-     * access_token, never cookies, so any origin may read. */
-    MHD_add_response_header(mhd, "Access-Control-Allow-Origin", "*");
-    MHD_add_response_header(mhd, "Access-Control-Expose-Headers", "ETag, Content-Crs, Link, WWW-Authenticate");
+    /* Maps on other origins embed our layers: which origins may read is cors_origins. */
+    if (cors->allow_origin[0]) {
+        MHD_add_response_header(mhd, "Access-Control-Allow-Origin", cors->allow_origin);
+        MHD_add_response_header(mhd, "Access-Control-Expose-Headers",
+                                "ETag, Content-Crs, Link, WWW-Authenticate, Retry-After");
+        if (cors->credentials)
+            MHD_add_response_header(mhd, "Access-Control-Allow-Credentials", "true");
+    }
+    if (cors->vary_origin) {
+        /* One Vary header: a handler's (Accept-Encoding) gets Origin appended. */
+        size_t i = 0;
+        while (i < res->n_headers && strcasecmp(res->headers[i].key, "Vary"))
+            i++;
+        if (i < res->n_headers) {
+            char merged[256];
+            snprintf(merged, sizeof merged, "%s, Origin", res->headers[i].value);
+            response_set_header(res, "Vary", merged);
+        } else {
+            MHD_add_response_header(mhd, "Vary", "Origin");
+        }
+    }
     for (size_t i = 0; i < res->n_headers; i++)
         MHD_add_response_header(mhd, res->headers[i].key, res->headers[i].value);
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned int)res->status, mhd);
@@ -144,26 +190,34 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     struct response res;
     response_init(&res);
     int index = -1;
+    struct cors_decision cors;
+    cors_decide(server->ctx->cfg->cors_origins, request_header(&req, "Origin"), &cors);
     if (pending->body_too_large)
         response_error(&res, 413, "request body larger than %zu bytes", server->ctx->cfg->max_body_bytes);
     else if (params.overflow)
         response_error(&res, 400, "too many query parameters (at most %d)", REQUEST_MAX_PARAMS);
     else if (headers.overflow)
         response_error(&res, 431, "too many request headers (at most %d)", REQUEST_MAX_HEADERS);
-    else if (!strcmp(method, "OPTIONS")) {
+    else if (!strcmp(method, "OPTIONS") && !cors.allowed) {
+        metrics_count_rejection(server->ctx->metrics, METRICS_REJECT_CORS);
+        response_error(&res, 403, "origin %.200s is not allowed (cors_origins)", request_header(&req, "Origin"));
+    } else if (!strcmp(method, "OPTIONS")) {
         /* CORS preflight: what a browser must know before sending Authorization. */
         res.status = 204;
         response_set_header(&res, "Access-Control-Allow-Methods", "GET, HEAD, POST, OPTIONS");
         response_set_header(&res, "Access-Control-Allow-Headers", "Authorization, Content-Type, If-None-Match");
         response_set_header(&res, "Access-Control-Max-Age", "600");
-    } else if (auth_resolve(server->ctx, &req, &res) == 0) /* sets req.scope, or writes the 401 */
+    } else if (auth_resolve(server->ctx, &req, &res) == 0 && /* sets req.scope, or writes the 401 */
+               within_rate_limit(server->ctx, &req, &res))
         index = http_dispatch(&req, &res);
 
     int status = res.status;
     size_t bytes = res.body.len;
-    enum MHD_Result ret = send_response(conn, &res);
-    double elapsed = seconds_since(pending->started);
     const char *route_name = index >= 0 ? routes[index].name : NULL;
+    if (audit_log_applies(&req, route_name, status))
+        audit_log_write(&req, route_name, &res);
+    enum MHD_Result ret = send_response(conn, &res, &cors);
+    double elapsed = seconds_since(pending->started);
     metrics_observe(server->ctx->metrics, index >= 0 ? routes_name_index(&routes[index]) : route_name_count,
                     status, elapsed);
     access_log_write(&req, route_name, status, bytes, elapsed);

@@ -48,6 +48,7 @@ void response_init(struct response *res)
 {
     memset(res, 0, sizeof(*res));
     res->status = 200;
+    res->features = -1;
     buf_init(&res->body, 0);
     snprintf(res->content_type, sizeof res->content_type, "application/octet-stream");
 }

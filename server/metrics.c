@@ -26,7 +26,19 @@ struct metrics {
     const char *const *names;
     size_t n_routes;
     struct route_metrics *routes; /* n_routes + 1: the last is "unmatched" */
+    unsigned long long rejections[METRICS_REJECT_COUNT];
 };
+
+static const char *const rejection_names[METRICS_REJECT_COUNT] = {"rate_limit", "auth_failures", "cors"};
+
+void metrics_count_rejection(struct metrics *m, enum metrics_rejection reason)
+{
+    if (!m || reason >= METRICS_REJECT_COUNT)
+        return;
+    pthread_mutex_lock(&m->lock);
+    m->rejections[reason]++;
+    pthread_mutex_unlock(&m->lock);
+}
 
 struct metrics *metrics_create(const char *const *route_names, size_t n_routes)
 {
@@ -110,5 +122,10 @@ void metrics_render(struct metrics *m, struct buf *out)
         buf_printf(out, "rbmap_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n", name, rm->sum_seconds);
         buf_printf(out, "rbmap_http_request_duration_seconds_count{route=\"%s\"} %llu\n", name, rm->count);
     }
+    buf_puts(out, "# HELP rbmap_rejected_requests_total Requests refused before any handler, by reason.\n"
+                  "# TYPE rbmap_rejected_requests_total counter\n");
+    for (size_t i = 0; i < METRICS_REJECT_COUNT; i++)
+        buf_printf(out, "rbmap_rejected_requests_total{reason=\"%s\"} %llu\n", rejection_names[i],
+                   m->rejections[i]);
     pthread_mutex_unlock(&m->lock);
 }

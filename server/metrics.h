@@ -14,4 +14,13 @@ void metrics_destroy(struct metrics *m);
 void metrics_observe(struct metrics *m, size_t route_index, int status, double seconds);
 void metrics_render(struct metrics *m, struct buf *out);
 
+/* Requests refused before any handler ran, by reason (rbmap_rejected_requests_total). */
+enum metrics_rejection {
+    METRICS_REJECT_RATE_LIMIT,    /* 429: the credential's or address's bucket is empty */
+    METRICS_REJECT_AUTH_FAILURES, /* 429: too many failed credential checks from an address */
+    METRICS_REJECT_CORS,          /* 403: a preflight from an origin not in cors_origins */
+    METRICS_REJECT_COUNT
+};
+void metrics_count_rejection(struct metrics *m, enum metrics_rejection reason);
+
 #endif

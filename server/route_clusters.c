@@ -133,6 +133,7 @@ static void send_collection(struct request *req, struct response *res, const str
     json_t *doc = json_pack("{s:s,s:o,s:I}", "type", "FeatureCollection", "features", features, "numberReturned",
                             (json_int_t)n);
     response_json(res, 200, doc);
+    res->features = (long long)n; /* for the audit log */
     response_set_type(res, "application/geo+json");
     tiles_set_cache_headers(req, res);
     json_decref(doc);

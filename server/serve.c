@@ -8,11 +8,13 @@
 #include "db/migrate.h"
 #include "db/site_store.h"
 #include "server/access_log.h"
+#include "server/audit_log.h"
 #include "server/auth.h"
 #include "server/context.h"
 #include "server/handlers.h"
 #include "server/http_server.h"
 #include "server/metrics.h"
+#include "server/rate_limit.h"
 #include "server/routes.h"
 #include "tiles/boundaries.h"
 #include "tiles/territory_bubbles.h"
@@ -181,6 +183,14 @@ static void stop_layers(struct server_ctx *ctx)
     site_store_destroy(ctx->sites);
 }
 
+static void close_logs_and_limits(struct server_ctx *ctx)
+{
+    access_log_close();
+    audit_log_close();
+    rate_limiter_free(ctx->rate_limit);
+    rate_limiter_free(ctx->auth_failures);
+}
+
 int cmd_serve(int argc, char **argv)
 {
     struct config cfg;
@@ -195,6 +205,7 @@ int cmd_serve(int argc, char **argv)
     sigemptyset(&stop_signals);
     sigaddset(&stop_signals, SIGTERM);
     sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGHUP); /* reopens the audit log (logrotate) */
     pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
     signal(SIGPIPE, SIG_IGN);
 
@@ -203,8 +214,16 @@ int cmd_serve(int argc, char **argv)
         fprintf(stderr, "rbmap serve: %s\n", err);
         return 1;
     }
+    if (audit_log_open(cfg.audit_log, err, sizeof err) < 0) {
+        fprintf(stderr, "rbmap serve: %s\n", err);
+        access_log_close();
+        return 1;
+    }
     struct server_ctx ctx = {.cfg = &cfg, .started_at = time(NULL)};
-    if (geocode_load(&ctx) < 0) { access_log_close(); return 1; } /* a corrupt index: refuse to start */
+    /* Fixed memory: 16,384 buckets of 24 bytes each. */
+    ctx.rate_limit = rate_limiter_new(cfg.rate_limit_per_s, cfg.rate_limit_burst, 16384);
+    ctx.auth_failures = rate_limiter_new(cfg.auth_failures_per_minute / 60.0, cfg.auth_failures_per_minute, 16384);
+    if (geocode_load(&ctx) < 0) { close_logs_and_limits(&ctx); return 1; } /* a corrupt index: refuse to start */
     ctx.pool = db_pool_create(cfg.db, cfg.db_pool_size, cfg.statement_timeout_ms);
     ctx.metrics = metrics_create(route_names, route_name_count);
     ctx.auth = auth_create(&cfg, ctx.pool, err, sizeof err);
@@ -212,7 +231,7 @@ int cmd_serve(int argc, char **argv)
         fprintf(stderr, "rbmap serve: %s\n", err);
         metrics_destroy(ctx.metrics);
         db_pool_destroy(ctx.pool);
-        access_log_close();
+        close_logs_and_limits(&ctx);
         return 1;
     }
     bool ready = ctx.pool && ctx.metrics && start_layers(&ctx) == 0;
@@ -223,14 +242,15 @@ int cmd_serve(int argc, char **argv)
         auth_free(ctx.auth);
         metrics_destroy(ctx.metrics);
         db_pool_destroy(ctx.pool);
-        access_log_close();
+        close_logs_and_limits(&ctx);
         return 1;
     }
     fprintf(stderr, "rbmap serve: listening on http://%s:%d (%d threads)\n", cfg.listen_host, cfg.listen_port,
             cfg.threads);
 
     int sig = 0;
-    sigwait(&stop_signals, &sig);
+    while (sigwait(&stop_signals, &sig) == 0 && sig == SIGHUP)
+        audit_log_reopen();
     fprintf(stderr, "rbmap serve: %s received, draining connections\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     http_server_stop(server, 10);
     stop_layers(&ctx);
@@ -238,7 +258,7 @@ int cmd_serve(int argc, char **argv)
     metrics_destroy(ctx.metrics);
     db_pool_destroy(ctx.pool);
     geocode_unload(&ctx);
-    access_log_close();
+    close_logs_and_limits(&ctx);
     fprintf(stderr, "rbmap serve: stopped\n");
     return 0;
 }

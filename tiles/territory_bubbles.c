@@ -379,29 +379,29 @@ int territory_layer_render(const struct tile_request *rq, const struct tile_sour
     return rc;
 }
 
-int territory_bubbles_visit(const struct site_snapshot *snap, const struct site_filter *f, const struct scope *scope,
-                            const struct territory_points *tp, int level,
+int territory_bubbles_visit(const struct site_snapshot *snap, const struct territory_points *tp,
+                            const struct site_filter *f, const struct scope *scope, int level,
                             bool (*visit)(const struct territory_bubble *b, void *arg), void *arg)
 {
-    if (level < 0 || level >= BUBBLE_LEVELS || !tp || (scope->kind == SCOPE_PUBLIC && public_filter_too_fine(f)))
-        return 0;
-    if (scope->kind == SCOPE_PUBLIC && level == BUBBLE_CITY)
+    bool public_scope = scope->kind == SCOPE_PUBLIC;
+    if (!tp || level < 0 || level >= BUBBLE_LEVELS || (public_scope && (level == BUBBLE_CITY || public_filter_too_fine(f))))
         return 0;
     struct aggregate *a = aggregate_acquire(snap, f, scope, tp);
     if (!a)
         return -1;
-    bool public_scope = scope->kind == SCOPE_PUBLIC;
     for (size_t k = 0; k < a->n_used[level]; k++) {
         uint32_t i = a->used[level][k];
         const struct territory_point *p = &tp->items[level][i];
         const struct bubble_counts *c = &a->counts[level][i];
         if (!p->located || (public_scope && c->sites < PUBLIC_MIN_COUNT))
             continue;
-        uint32_t open = c->status[SITE_OPEN], closed = c->sites - open;
-        struct territory_bubble b = {.level = level, .code = p->code, .name = p->name, .lon = p->lon, .lat = p->lat,
-                                     .sites = c->sites, .population = c->population,
-                                     .has_split = !public_scope || (!small(open) && !small(closed)),
-                                     .status_open = open, .status_closed = closed};
+        struct territory_bubble b = {
+            .level = level, .level_name = level_names[level], .code = p->code, .name = p->name,
+            .lon = p->lon, .lat = p->lat, .sites = c->sites, .population = c->population,
+            .open = c->status[SITE_OPEN], .closed = c->sites - c->status[SITE_OPEN],
+            .status = public_scope ? NULL : c->status,
+        };
+        b.split_shown = !public_scope || (!small(b.open) && !small(b.closed));
         if (!visit(&b, arg))
             break;
     }

@@ -62,22 +62,25 @@ int territory_bubble_level(int z, const struct scope *scope);
 int territory_layer_render(const struct tile_request *rq, const struct tile_sources *src, struct mvt_tile *tile,
                            size_t *features);
 
-/* One bubble as the tile layer would show it, for outputs other than tiles (WMS). */
+/* One bubble as the tiles show it, for outputs other than tiles (OGC API Features). */
 struct territory_bubble {
-    int level; /* enum territory_bubble_level */
+    int level;              /* enum territory_bubble_level */
+    const char *level_name; /* "region", "departement", "city" */
     const char *code, *name;
-    double lon, lat;
+    double lon, lat;        /* the territory's reference point */
     uint32_t sites;
     int64_t population;
-    bool has_split; /* status_open/closed may be shown (always, except small public parts) */
-    uint32_t status_open, status_closed;
+    bool split_shown;       /* status_open/status_closed may be given (public suppression) */
+    uint32_t open, closed;
+    const uint32_t *status; /* per enum site_status; NULL for the public scope */
 };
 
-/* Calls visit for every bubble of `level` this scope sees with these filters (the same
- * counting, suppression and public rules as territory_layer_render), until visit
- * returns false. 0, or -1 when memory ran out. Nothing while tp is NULL. */
-int territory_bubbles_visit(const struct site_snapshot *snap, const struct site_filter *f, const struct scope *scope,
-                            const struct territory_points *tp, int level,
+/* Calls visit for every bubble of `level` this scope may see with these filters, with
+ * the same counting and public suppression as the tile layer, in code order, until
+ * visit returns false. The public scope gets nothing at BUBBLE_CITY. 0, or -1 when
+ * memory ran out. */
+int territory_bubbles_visit(const struct site_snapshot *snap, const struct territory_points *tp,
+                            const struct site_filter *f, const struct scope *scope, int level,
                             bool (*visit)(const struct territory_bubble *b, void *arg), void *arg);
 
 /* Drops every cached aggregate (tests). */

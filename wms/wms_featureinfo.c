@@ -216,9 +216,9 @@ static bool visit_bubble(const struct territory_bubble *b, void *arg)
     static const char *const levels[] = {"region", "departement", "city"};
     json_t *props = json_pack("{s:s,s:s,s:s?,s:I,s:I}", "level", levels[b->level], "code", b->code, "name", b->name,
                               "sites", (json_int_t)b->sites, "population", (json_int_t)b->population);
-    if (props && b->has_split) {
-        json_object_set_new(props, "status_open", json_integer(b->status_open));
-        json_object_set_new(props, "status_closed", json_integer(b->status_closed));
+    if (props && b->split_shown) {
+        json_object_set_new(props, "status_open", json_integer(b->open));
+        json_object_set_new(props, "status_closed", json_integer(b->closed));
     }
     hits_add(q->h, dist, feature(json_string(b->code), b->lon, b->lat, props));
     return !q->h->failed;
@@ -230,7 +230,7 @@ static void query_territories(const struct click *c, const struct wms_draw *d, s
     if (level < 0 || !d->src->territories)
         return;
     struct bubble_query q = {c, d->style, h};
-    if (territory_bubbles_visit(d->src->sites, d->filter, d->scope, d->src->territories, level, visit_bubble, &q) < 0)
+    if (territory_bubbles_visit(d->src->sites, d->src->territories, d->filter, d->scope, level, visit_bubble, &q) < 0)
         h->failed = true;
 }
 
@@ -293,7 +293,11 @@ void wms_feature_info(const struct wms_info_request *q, const struct wms_sources
             failed = true;
         layers[n++] = (struct wms_info_layer){l->name, list};
     }
+    long long returned = 0; /* for the audit log */
+    for (size_t k = 0; k < n; k++)
+        returned += layers[k].features ? (long long)json_array_size(layers[k].features) : 0;
     if (!failed) {
+        res->features = returned;
         static const char *const types[] = {"text/html; charset=UTF-8", "application/json",
                                             "application/vnd.ogc.gml; charset=UTF-8", "text/plain; charset=UTF-8"};
         wms_info_write(&res->body, q->info_format, layers, n);

@@ -232,7 +232,7 @@ int wms_draw_territories(const struct wms_draw *d)
     double rmax = st->bubble_steps[st->n_bubble_steps - 1].radius_px + 2;
     struct point_batch b = {0};
     struct bubble_collect c = {search_box(d->frame, rmax), &b, false};
-    if (territory_bubbles_visit(d->src->sites, d->filter, d->scope, d->src->territories, level, collect_bubble, &c) <
+    if (territory_bubbles_visit(d->src->sites, d->src->territories, d->filter, d->scope, level, collect_bubble, &c) <
             0 ||
         c.failed) {
         batch_free(&b);

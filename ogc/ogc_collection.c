@@ -1,0 +1,40 @@
+#include "ogc/ogc_collection.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+const struct ogc_collection *const ogc_collections[] = {
+    &ogc_sites, &ogc_actions, &ogc_clusters, &ogc_territories, &ogc_boundaries, NULL,
+};
+
+bool ogc_collection_visible(const struct ogc_collection *c, const struct scope *scope)
+{
+    return c->public_ok || scope->kind != SCOPE_PUBLIC;
+}
+
+const struct ogc_collection *ogc_collection_find(const char *id, const struct scope *scope)
+{
+    for (size_t i = 0; ogc_collections[i]; i++)
+        if (!strcmp(ogc_collections[i]->id, id))
+            return ogc_collection_visible(ogc_collections[i], scope) ? ogc_collections[i] : NULL;
+    return NULL;
+}
+
+const struct prop_key *ogc_collection_key(const struct ogc_collection *c, const struct ogc_run *r, const char *key)
+{
+    for (const struct prop_key *k = c->keys; k->name; k++)
+        if (!strcmp(k->name, key) && (!k->sensitive || r->justice))
+            return k;
+    return NULL;
+}
+
+long ogc_parse_int_fid(const char *fid)
+{
+    char *end;
+    errno = 0;
+    if (*fid < '0' || *fid > '9')
+        return -1;
+    long v = strtol(fid, &end, 10);
+    return *end || errno || v > INT32_MAX ? -1 : v;
+}

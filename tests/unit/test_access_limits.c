@@ -1,0 +1,149 @@
+/* Token buckets (server/rate_limit.h) with an explicit clock, and CORS decisions
+ * (server/cors.h). */
+#include "server/audit_log.h"
+#include "server/cors.h"
+#include "server/rate_limit.h"
+#include "tests/unit/unit.h"
+
+static void test_bucket_refills_at_its_rate(void)
+{
+    struct rate_limiter *rl = rate_limiter_new(2, 5, 64); /* 2/s, bursts of 5 */
+    CHECK(rl);
+    double t = 1000;
+    for (int i = 0; i < 5; i++)
+        CHECK(rate_limiter_take(rl, "a", t) == 0);
+    CHECK(rate_limiter_take(rl, "a", t) == 1);        /* half a second: rounded up to 1 */
+    CHECK(rate_limiter_peek(rl, "a", t + 0.4) == 1);
+    CHECK(rate_limiter_peek(rl, "a", t + 0.5) == 0);   /* one token back */
+    CHECK(rate_limiter_take(rl, "a", t + 0.5) == 0);
+    CHECK(rate_limiter_take(rl, "a", t + 0.5) == 1);
+    CHECK(rate_limiter_take(rl, "b", t + 0.5) == 0);   /* another key: its own bucket */
+    /* a long idle period refills to the burst, not beyond */
+    for (int i = 0; i < 5; i++)
+        CHECK(rate_limiter_take(rl, "a", t + 3600) == 0);
+    CHECK(rate_limiter_take(rl, "a", t + 3600) != 0);
+    /* peek never takes */
+    for (int i = 0; i < 100; i++)
+        CHECK(rate_limiter_peek(rl, "c", t) == 0);
+    CHECK(rate_limiter_take(rl, "c", t) == 0);
+    rate_limiter_free(rl);
+}
+
+static void test_slow_rate_gives_long_retry_after(void)
+{
+    struct rate_limiter *rl = rate_limiter_new(10 / 60.0, 10, 64); /* 10 per minute */
+    for (int i = 0; i < 10; i++)
+        CHECK(rate_limiter_take(rl, "127.0.0.1", 50) == 0);
+    CHECK(rate_limiter_peek(rl, "127.0.0.1", 50) == 6);   /* one failure back every 6 s */
+    CHECK(rate_limiter_peek(rl, "127.0.0.1", 55.9) == 1);
+    CHECK(rate_limiter_peek(rl, "127.0.0.1", 56) == 0);
+    rate_limiter_free(rl);
+}
+
+static void test_table_is_bounded_and_evicts_the_idle(void)
+{
+    struct rate_limiter *rl = rate_limiter_new(1, 3, 1024);
+    /* A hot key in use stays while 10,000 other keys (ten times the table) come and go... */
+    char key[32];
+    double t = 0;
+    int hot_refused = 0;
+    for (int i = 0; i < 10000; i++) {
+        t += 0.001;
+        snprintf(key, sizeof key, "k%d", i);
+        CHECK(rate_limiter_take(rl, key, t) == 0); /* every newcomer gets its burst */
+        if (i % 50 == 0)
+            hot_refused += rate_limiter_take(rl, "hot", t) != 0;
+    }
+    /* ...the hot key was seen often, so it was never the least recently seen in its
+     * slots: it stayed limited (200 takes in 10 s at 1/s with bursts of 3). */
+    CHECK(hot_refused > 150);
+    /* An idle key is forgotten once others need its slots: it comes back with a full
+     * bucket, exactly what refilling would have given it. */
+    CHECK(rate_limiter_take(rl, "k0", t) == 0);
+    CHECK(!rate_limiter_new(0, 5, 64) && !rate_limiter_new(1, 0, 64) && !rate_limiter_new(1, 1, 2));
+    CHECK(rate_limiter_take(NULL, "x", 0) == 0); /* off */
+    rate_limiter_free(rl);
+}
+
+static void test_cors(void)
+{
+    struct cors_decision d;
+    cors_decide("*", "https://evil.example", &d);
+    CHECK(d.allowed && !strcmp(d.allow_origin, "*") && !d.credentials && !d.vary_origin);
+    cors_decide("*", NULL, &d);
+    CHECK(d.allowed && !strcmp(d.allow_origin, "*") && !d.credentials);
+    const char *list = "https://a.fr, https://B.fr ,http://localhost:8080";
+    cors_decide(list, "https://a.fr", &d);
+    CHECK(d.allowed && !strcmp(d.allow_origin, "https://a.fr") && d.credentials && d.vary_origin);
+    cors_decide(list, "https://b.fr", &d);
+    CHECK(d.allowed && !strcmp(d.allow_origin, "https://B.fr")); /* the configured spelling */
+    cors_decide(list, "http://localhost:8080", &d);
+    CHECK(d.allowed);
+    cors_decide(list, "http://localhost", &d);
+    CHECK(!d.allowed && !d.allow_origin[0] && !d.credentials && d.vary_origin);
+    cors_decide(list, "https://a.fr.evil.example", &d);
+    CHECK(!d.allowed);
+    cors_decide(list, "https://a.f", &d);
+    CHECK(!d.allowed);
+    cors_decide(list, "null", &d);
+    CHECK(!d.allowed);
+    cors_decide(list, NULL, &d);
+    CHECK(d.allowed && !d.allow_origin[0] && d.vary_origin);
+    cors_decide("https://a.fr,*", "https://evil.example", &d); /* `*` inside a list is no wildcard */
+    CHECK(!d.allowed);
+}
+
+static bool audited(enum scope_kind kind, const char *route, const char *path, const char *wms_request,
+                    int status)
+{
+    struct request req;
+    memset(&req, 0, sizeof req);
+    req.method = "GET";
+    req.path = path;
+    req.scope.kind = kind;
+    if (wms_request) {
+        req.params[0].key = (char *)"request";
+        req.params[0].value = (char *)wms_request;
+        req.n_params = 1;
+    }
+    return audit_log_applies(&req, route, status);
+}
+
+/* Which requests are site-level reads (the OGC and WMS routes are exercised here before
+ * their handlers exist). */
+static void test_audit_selection(void)
+{
+    enum scope_kind T = SCOPE_TERRITORIAL, P = SCOPE_PUBLIC;
+    CHECK(audited(T, "tiles", "/tiles/sites/3/4/2.mvt", NULL, 200));
+    CHECK(audited(T, "tiles", "/tiles/boundaries,actions/3/4/2.mvt", NULL, 200));
+    CHECK(audited(T, "tiles", "/tiles/clusters/0/0/0.mvt", NULL, 304));
+    CHECK(!audited(T, "tiles", "/tiles/boundaries,territories/3/4/2.mvt", NULL, 200));
+    CHECK(!audited(T, "tiles", "/tiles/sites.json", NULL, 200));          /* TileJSON */
+    CHECK(!audited(T, "tiles", "/tiles/sites/3/4/2.mvt", NULL, 404));
+    CHECK(!audited(P, "tiles", "/tiles/sites/3/4/2.mvt", NULL, 200));    /* public: no site */
+    CHECK(audited(T, "clusters", "/clusters/sites/123/leaves", NULL, 200));
+    CHECK(audited(T, "clusters", "/clusters/sites/123/children", NULL, 200));
+    CHECK(audited(T, "clusters", "/clusters/sites.geojson", NULL, 200));
+    CHECK(!audited(T, "clusters", "/clusters/sites/123/expansion-zoom", NULL, 200));
+    CHECK(audited(T, "ogc", "/ogc/collections/sites/items", NULL, 200));
+    CHECK(audited(T, "ogc", "/ogc/collections/actions/items/42", NULL, 200));
+    CHECK(!audited(T, "ogc", "/ogc/collections/sites", NULL, 200));
+    CHECK(!audited(T, "ogc", "/ogc/collections/boundaries/items", NULL, 200));
+    CHECK(!audited(T, "ogc", "/ogc/collections/sites/queryables", NULL, 200));
+    CHECK(audited(T, "wms", "/wms", "GetMap", 200) && audited(T, "wms", "/wms", "getfeatureinfo", 200));
+    CHECK(!audited(T, "wms", "/wms", "GetCapabilities", 200));
+    CHECK(audited(P, "export", "/export/sites.csv", NULL, 200));   /* exports: always */
+    CHECK(audited(P, "export", "/export/sites.gpkg", NULL, 403));
+    CHECK(!audited(T, NULL, "/nowhere", NULL, 404));
+    CHECK(!audited(T, "health", "/health", NULL, 200));
+}
+
+int main(void)
+{
+    RUN(test_audit_selection);
+    RUN(test_bucket_refills_at_its_rate);
+    RUN(test_slow_rate_gives_long_retry_after);
+    RUN(test_table_is_bounded_and_evicts_the_idle);
+    RUN(test_cors);
+    return UNIT_REPORT();
+}
