@@ -17,6 +17,7 @@ MIGRATIONS := $(sort $(wildcard db/migrations/*.sql))
 PROTOS  := $(wildcard tiles/*.proto)
 PROTO_SRC := $(patsubst %.proto,build/gen/%.pb-c.c,$(PROTOS))
 GEN_SRC := build/gen/migrations_embedded.c $(PROTO_SRC)
+include web/web.mk
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 
 OBJ_REL  := $(patsubst %.c,build/obj/%.o,$(LIB_SRC) $(GEN_SRC))

@@ -32,3 +32,9 @@ fi
 if [ -f "$(dirname "$0")/../tests/js/package.json" ]; then
   (cd "$(dirname "$0")/../tests/js" && { [ -d node_modules ] || npm install --no-audit --no-fund --loglevel=error; })
 fi
+
+# The viewer's packages (maplibre-gl, ol, proj4, esbuild) and its browser judges
+# (playwright-core, the MapLibre style-spec validator); the build bundles them.
+if [ -f "$(dirname "$0")/../web/package.json" ]; then
+  (cd "$(dirname "$0")/../web" && { [ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error; })
+fi
