@@ -10,7 +10,7 @@
 
 FUZZ_CC       ?= clang
 FUZZ_SAN      := -fsanitize=address,undefined -fno-sanitize-recover=undefined
-FUZZ_CFLAGS   := $(filter-out -Werror,$(CFLAGS_BASE)) -Werror -Wno-unknown-warning-option \
+FUZZ_CFLAGS   := $(CFLAGS_BASE) -Wno-unknown-warning-option \
                  -O1 -g -fno-omit-frame-pointer $(FUZZ_SAN)
 FUZZ_SRC      := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZ_NAMES    := $(patsubst fuzz/fuzz_%.c,%,$(FUZZ_SRC))

@@ -26,7 +26,7 @@ done
 # libFuzzer harnesses (fuzz/fuzz.mk): each FUZZ_SMOKE_SECONDS on its seed corpus, then
 # every input of fuzz/regressions/ once; counted one test per harness.
 echo "== fuzz-smoke"
-out=$(make -s fuzz-smoke 2>&1); rc=$?
+out=$(make -s -j2 fuzz-smoke 2>&1); rc=$?
 echo "$out" | grep -vE '^(CC|LD) \(fuzz\)' | tail -n 60
 line=$(echo "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -n 1)
 if [ -z "$line" ]; then failed=$((failed + 1)); echo "   (fuzz-smoke: no result line, exit $rc)"
