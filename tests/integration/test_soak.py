@@ -152,6 +152,8 @@ def test_soak_mixed_load_no_errors_flat_rss(release_server, tmp_path):
     print(report)
     with open(os.path.join(ROOT, "build", "soak-last.txt"), "w") as f:
         f.write(report + "\n")
+    with open(os.path.join(ROOT, "build", "soak-rss.csv"), "w") as f:  # for docs/soak.md
+        f.write("seconds,vmrss_kb\n" + "".join(f"{t:.0f},{kb}\n" for t, kb in samples))
 
     assert total > SECONDS * 50, report
     assert res["connect"] == res["read"] == res["write"] == res["timeout"] == 0, report
