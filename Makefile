@@ -98,4 +98,6 @@ distclean: clean
 	-sh $(PG_SH) stop
 	rm -rf var
 
+include fuzz/fuzz.mk
+
 -include $(shell find build -name '*.d' 2>/dev/null)

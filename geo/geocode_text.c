@@ -73,7 +73,7 @@ static size_t ci_match(const char *s, const char *pat)
         unsigned char a = (unsigned char)s[i], b = (unsigned char)*pat;
         if (!a)
             return 0;
-        if (b >= 0x80 && a >= 0x80 && a + 0x20 == b && (unsigned char)s[i - 1] == 0xC3)
+        if (i > 0 && b >= 0x80 && a >= 0x80 && a + 0x20 == b && (unsigned char)s[i - 1] == 0xC3)
             continue; /* Latin-1 capital -> small: second byte + 0x20 */
         if (tolower(a) != b)
             return 0;

@@ -1,8 +1,9 @@
 #!/bin/sh
-# Runs every test: the C unit tests (ASan+UBSan build), then the integration tests
-# (pytest, Debian's python3) against the real server and PostGIS.
+# Runs every test: the C unit tests (ASan+UBSan build), the fuzzers' smoke run (make
+# fuzz-smoke), then the integration tests (pytest, Debian's python3) against the real
+# server and PostGIS.
 #   run_tests.sh CONNINFO      all tests against the demo database CONNINFO
-#   run_tests.sh --unit-only   C unit tests only
+#   run_tests.sh --unit-only   C unit tests and the fuzzers' smoke run only
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -22,6 +23,18 @@ for t in build/asan/tests/test_*; do
   passed=$((passed + p)); failed=$((failed + f))
   [ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && failed=$((failed + 1))
 done
+# libFuzzer harnesses (fuzz/fuzz.mk): each FUZZ_SMOKE_SECONDS on its seed corpus, then
+# every input of fuzz/regressions/ once; counted one test per harness.
+echo "== fuzz-smoke"
+out=$(make -s -j2 fuzz-smoke 2>&1); rc=$?
+echo "$out" | grep -vE '^(CC|LD) \(fuzz\)' | tail -n 60
+line=$(echo "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -n 1)
+if [ -z "$line" ]; then failed=$((failed + 1)); echo "   (fuzz-smoke: no result line, exit $rc)"
+else
+  p=$(echo "$line" | cut -d' ' -f1); f=$(echo "$line" | cut -d' ' -f3)
+  passed=$((passed + p)); failed=$((failed + f))
+  [ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && failed=$((failed + 1))
+fi
 if [ "${1:-}" != "--unit-only" ]; then
   export RBMAP_TEST_DB="$1"
   export RBMAP_BIN="$ROOT/build/asan/rbmap"

@@ -1,4 +1,5 @@
 #include "server/http.h"
+#include "util/text.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -103,7 +104,9 @@ void response_error(struct response *res, int status, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(message, sizeof message, fmt, ap);
     va_end(ap);
-    json_t *doc = json_pack("{s:{s:i,s:s}}", "error", "status", status, "message", message);
+    /* Messages quote client text, cut to a length that may split a UTF-8 sequence:
+     * without the lossy copy jansson refuses the string and the body would be empty. */
+    json_t *doc = json_pack("{s:{s:i,s:o}}", "error", "status", status, "message", json_string_lossy(message));
     response_json(res, status, doc);
     json_decref(doc);
 }

@@ -10,6 +10,7 @@
 #include "util/text.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 static void test_buf_grows_and_respects_its_limit(void)
 {
@@ -151,6 +152,23 @@ static void test_metrics_render_cumulative_histograms(void)
     metrics_destroy(m);
 }
 
+/* Found by the fuzzers: an error message quoting client text cut inside a UTF-8
+ * sequence (or invalid UTF-8 itself) made jansson refuse it, leaving an empty body. */
+static void test_error_messages_are_always_json(void)
+{
+    struct response res;
+    response_init(&res);
+    response_error(&res, 400, "unsupported CRS '%.5s'", "EPSG\xC3\xA9\xFF<script>");
+    CHECK(res.status == 400);
+    json_error_t jerr;
+    json_t *doc = json_loadb(res.body.data ? res.body.data : "", res.body.len, 0, &jerr);
+    CHECK(doc != NULL);
+    const char *msg = json_string_value(json_object_get(json_object_get(doc, "error"), "message"));
+    CHECK(msg != NULL && utf8_valid(msg, strlen(msg)) && !strncmp(msg, "unsupported CRS 'EPSG", 21));
+    json_decref(doc);
+    response_free(&res);
+}
+
 int main(void)
 {
     RUN(test_buf_grows_and_respects_its_limit);
@@ -160,5 +178,6 @@ int main(void)
     RUN(test_config_settings_are_validated);
     RUN(test_routes_match_paths_and_methods);
     RUN(test_metrics_render_cumulative_histograms);
+    RUN(test_error_messages_are_always_json);
     return UNIT_REPORT();
 }
