@@ -251,7 +251,7 @@ function request()
   local z = math.random(9, 14)
   local n = 2 ^ z
   local x = math.floor((5.37 + 180) / 360 * n) + math.random(-3, 3)
-  local y = math.floor(0.3737 * n) + math.random(-3, 3)
+  local y = math.floor(0.3672 * n) + math.random(-3, 3)
   return wrk.format("GET", string.format("/tiles/sites,clusters/%d/%d/%d.mvt?rnd=%d", z, x, y, math.random(1e9)))
 end
 function response(status, headers, body)
@@ -287,9 +287,9 @@ def metric(srv, name):
     return sum(float(v) for v in re.findall(rf"^{re.escape(name)}(?:{{[^}}]*}})? (\S+)$", text, re.M))
 
 
-def test_back_pressure_answers_503_instead_of_queueing(demo_dsn, start_server, tmp_path):
+def test_back_pressure_answers_503_instead_of_queueing(cluster, start_server, tmp_path):
     # One worker, one waiting slot that does not wait: a second concurrent request is refused.
-    tight = start_server(demo_dsn, ["--config", write_conf(tmp_path, "tight.conf", threads=1, queue_max=1,
+    tight = start_server(cluster.dsn, ["--config", write_conf(tmp_path, "tight.conf", threads=1, queue_max=1,
                                                            queue_wait_ms=0, default_scope="national",
                                                            access_log="off")])
     statuses, errors, out = run_wrk(tight.url, tmp_path)
@@ -300,7 +300,7 @@ def test_back_pressure_answers_503_instead_of_queueing(demo_dsn, start_server, t
     started = time.monotonic()
     assert http_get(tight.url + "/health")[0] == 200 and time.monotonic() - started < 1
     # Same load with room to wait: nothing refused.
-    roomy = start_server(demo_dsn, ["--config", write_conf(tmp_path, "roomy.conf", threads=2, queue_max=16,
+    roomy = start_server(cluster.dsn, ["--config", write_conf(tmp_path, "roomy.conf", threads=2, queue_max=16,
                                                            queue_wait_ms=5000, default_scope="national",
                                                            access_log="off")])
     tight_statuses = statuses
@@ -314,11 +314,11 @@ def run_summary(statuses):
     return ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items()))
 
 
-def test_sighup_reloads_configuration_without_dropping_connections(demo_dsn, start_server, tmp_path):
+def test_sighup_reloads_configuration_without_dropping_connections(cluster, start_server, tmp_path):
     log1, log2 = tmp_path / "access1.log", tmp_path / "access2.log"
     conf = tmp_path / "reload.conf"
     conf.write_text(f"tile_max_age_s = 5\naccess_log = {log1}\n")
-    srv = start_server(demo_dsn, ["--config", str(conf)])
+    srv = start_server(cluster.dsn, ["--config", str(conf)])
     x, y = tile_of(*MARSEILLE, 8)
     path = f"/tiles/territories/8/{x}/{y}.mvt"
     assert "max-age=5" in http_get(srv.url + path)[1]["Cache-Control"]
