@@ -90,7 +90,25 @@ class PrivateCluster:
             src.close()
             dst.close()
 
+    def start_replica(self):
+        """A streaming replica of this cluster (pg_basebackup -R) on its own port;
+        returns its conninfo. Stopped by destroy()."""
+        self.replica_data = os.path.join(self.base, "replica")
+        self.replica_port = free_port()
+        subprocess.run(_as_owner([f"{PG_BIN}/pg_basebackup", "-h", "127.0.0.1", "-p", str(self.port), "-U",
+                                  self.user, "-D", self.replica_data, "-R", "-X", "stream", "-c", "fast"]),
+                       check=True, capture_output=True, timeout=120)
+        r = subprocess.run(_as_owner([f"{PG_BIN}/pg_ctl", "-D", self.replica_data, "-l", self.log + ".replica", "-w",
+                                      "-t", "60", "start", "-o",
+                                      f"-p {self.replica_port} -k {self.run_dir} -c listen_addresses=127.0.0.1"]),
+                           capture_output=True, text=True, timeout=90)
+        assert r.returncode == 0, r.stdout + r.stderr
+        return f"host=127.0.0.1 port={self.replica_port} dbname=rbmap user={self.user}"
+
     def destroy(self):
+        if getattr(self, "replica_data", None):
+            subprocess.run(_as_owner([f"{PG_BIN}/pg_ctl", "-D", self.replica_data, "-m", "immediate", "-w", "stop"]),
+                           capture_output=True, timeout=60)
         self.pg_ctl("-m", "immediate", "-w", "stop")
         shutil.rmtree(self.base, ignore_errors=True)
 

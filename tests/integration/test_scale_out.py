@@ -2,6 +2,7 @@
 database, one following LISTEN/NOTIFY and one polling the change log (as it would on a
 streaming replica). ETags derive from the bytes, so both instances and the cache agree;
 an edit reaches both instances within 1 s and the cache within its max-age after that."""
+import json
 import os
 import subprocess
 import time
@@ -10,7 +11,7 @@ import psycopg2
 import pytest
 
 from conftest import free_port, http_get, sql_scalar
-from private_pg import wait_until
+from private_pg import PrivateCluster, wait_until
 from tiles_util import decode, tile_of
 
 SAINT_DENIS = (2.45, 48.91)
@@ -151,3 +152,45 @@ def test_two_instances_behind_nginx_agree_and_see_an_edit(demo_dsn, start_server
                                 " AND at > now() - interval '1 minute'", (sid,)) >= 2
     print(f"\nscale-out: edit seen by listen {timings['listen']:.2f} s, changelog poll {timings['changelog']:.2f} s, "
           f"nginx cache {timings['nginx']:.2f} s")
+
+
+@pytest.fixture(scope="module")
+def primary_and_replica(rbmap_bin, demo_dsn):
+    cluster = PrivateCluster()
+    try:
+        cluster.load_demo_subset(rbmap_bin, demo_dsn)
+        yield cluster, cluster.start_replica()
+    finally:
+        cluster.destroy()
+
+
+def test_an_instance_on_a_streaming_replica_follows_the_change_log(primary_and_replica, start_server, tmp_path):
+    cluster, replica_dsn = primary_and_replica
+    assert sql_scalar(replica_dsn, "SELECT pg_is_in_recovery()") is True
+    conf = tmp_path / "replica.conf"
+    conf.write_text("changelog_poll_ms = 100\nmigrate = no\ndefault_scope = national\naccess_log = off\n")
+    srv = start_server(replica_dsn, ["--config", str(conf)])
+    doc = json.loads(http_get(srv.url + "/health")[2])
+    assert doc["status"] == "ok" and doc["layers"]["mode"] == "changelog" and doc["layers"]["connected"]
+    sid = sql_scalar(cluster.dsn, "SELECT min(shantytown_id) FROM shantytowns WHERE status = 'open'")
+    target = (2.2945, 48.8584)
+    assert sid not in replica_site_ids(srv, tmp_path, *target)
+    edited = time.monotonic()
+    with psycopg2.connect(cluster.dsn) as conn, conn.cursor() as cur:
+        cur.execute("SET synchronous_commit = on")  # the private cluster defaults to off: WAL would wait 200 ms
+        cur.execute("UPDATE shantytowns SET longitude = %s, latitude = %s WHERE shantytown_id = %s", (*target, sid))
+    seen = wait_until(lambda: sid in replica_site_ids(srv, tmp_path, *target), 2)
+    assert seen is not None, "the instance on the replica did not see the edit"
+    took = time.monotonic() - edited
+    assert took <= 1.0, f"seen after {took:.2f} s"
+    doc = json.loads(http_get(srv.url + "/health")[2])
+    assert doc["layers"]["lag_s"] < 1.5 and doc["layers"]["replica_replay_delay_s"] >= 0
+    print(f"\nreplica: edit on the primary seen by the instance on the replica after {took:.2f} s")
+
+
+def replica_site_ids(srv, tmp_path, lon, lat, z=12):
+    x, y = tile_of(lon, lat, z)
+    status, _, body = http_get(srv.url + f"/tiles/sites/{z}/{x}/{y}.mvt")
+    assert status in (200, 204), body
+    decoded = decode(tmp_path, z, x, y, body) if status == 200 else {}
+    return {int(f["id"]) for f in decoded.get("sites", [])}
