@@ -155,6 +155,15 @@ static int serve_migrate(const struct config *cfg)
         fprintf(stderr, "rbmap serve: warning: database unreachable at start (%s); serving degraded\n", err);
         return 0;
     }
+    /* A streaming replica is read-only and gets its schema from the primary. */
+    PGresult *r = PQexec(conn, "SELECT pg_is_in_recovery()");
+    int replica = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 't';
+    PQclear(r);
+    if (replica) {
+        fprintf(stderr, "rbmap serve: the database is a replica (in recovery): migrations are left to the primary\n");
+        PQfinish(conn);
+        return 0;
+    }
     int n = db_migrate(conn, 1, err, sizeof err);
     PQfinish(conn);
     if (n < 0) {

@@ -168,8 +168,9 @@ def test_an_instance_on_a_streaming_replica_follows_the_change_log(primary_and_r
     cluster, replica_dsn = primary_and_replica
     assert sql_scalar(replica_dsn, "SELECT pg_is_in_recovery()") is True
     conf = tmp_path / "replica.conf"
-    conf.write_text("changelog_poll_ms = 100\nmigrate = no\ndefault_scope = national\naccess_log = off\n")
+    conf.write_text("changelog_poll_ms = 100\ndefault_scope = national\naccess_log = off\n")
     srv = start_server(replica_dsn, ["--config", str(conf)])
+    assert "migrations are left to the primary" in srv.read_log()
     doc = json.loads(http_get(srv.url + "/health")[2])
     assert doc["status"] == "ok" and doc["layers"]["mode"] == "changelog" and doc["layers"]["connected"]
     sid = sql_scalar(cluster.dsn, "SELECT min(shantytown_id) FROM shantytowns WHERE status = 'open'")
