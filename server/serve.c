@@ -185,11 +185,59 @@ static void evict_all(void *arg) { tile_cache_clear(arg); }
  * that the server answers at once (reading 36,000 polygons takes seconds). Tiles drawn
  * before they arrive are dropped from the cache when they do. A failure leaves the
  * layer empty rather than stopping the server. */
+/* The loader's cancel handle, so that a server stopped while it still loads stops at
+ * once instead of waiting for 36,000 polygons it will never serve. */
+static pthread_mutex_t loader_lock = PTHREAD_MUTEX_INITIALIZER;
+static PGcancel *loader_cancel;
+static bool loader_stopping;
+
+static PGconn *loader_connect(const char *conninfo, char *err, size_t errlen)
+{
+    PGconn *conn = db_connect(conninfo, 0, err, errlen);
+    pthread_mutex_lock(&loader_lock);
+    if (conn && loader_stopping) {
+        PQfinish(conn);
+        conn = NULL;
+        snprintf(err, errlen, "server stopping");
+    }
+    loader_cancel = conn ? PQgetCancel(conn) : NULL;
+    pthread_mutex_unlock(&loader_lock);
+    return conn;
+}
+
+static void loader_disconnect(PGconn *conn)
+{
+    pthread_mutex_lock(&loader_lock);
+    PQfreeCancel(loader_cancel);
+    loader_cancel = NULL;
+    pthread_mutex_unlock(&loader_lock);
+    if (conn)
+        PQfinish(conn);
+}
+
+static void loader_stop(void)
+{
+    pthread_mutex_lock(&loader_lock);
+    loader_stopping = true;
+    char ignored[256];
+    if (loader_cancel)
+        PQcancel(loader_cancel, ignored, sizeof ignored);
+    pthread_mutex_unlock(&loader_lock);
+}
+
+static bool loader_stopped(void)
+{
+    pthread_mutex_lock(&loader_lock);
+    bool stopping = loader_stopping;
+    pthread_mutex_unlock(&loader_lock);
+    return stopping;
+}
+
 static void *load_boundaries(void *arg)
 {
     struct server_ctx *ctx = arg;
     char err[1024];
-    PGconn *conn = db_connect(ctx->cfg->db, 0, err, sizeof err);
+    PGconn *conn = loader_connect(ctx->cfg->db, err, sizeof err);
     struct territory_points *points = conn ? territory_points_load(conn, err, sizeof err) : NULL;
     if (points) {
         atomic_store(&ctx->territories, points);
@@ -198,10 +246,11 @@ static void *load_boundaries(void *arg)
     } else {
         fprintf(stderr, "rbmap serve: warning: territory points not loaded (%s)\n", err);
     }
-    struct boundary_set *set = conn ? boundary_layer_load(conn, err, sizeof err) : NULL;
-    if (conn)
-        PQfinish(conn);
+    struct boundary_set *set = conn && !loader_stopped() ? boundary_layer_load(conn, err, sizeof err) : NULL;
+    loader_disconnect(conn);
     if (!set) {
+        if (loader_stopped())
+            snprintf(err, sizeof err, "server stopping");
         fprintf(stderr, "rbmap serve: warning: boundaries not loaded (%s)\n", err);
         return NULL;
     }
@@ -239,6 +288,7 @@ static int start_layers(struct server_ctx *ctx)
 static void stop_layers(struct server_ctx *ctx)
 {
     layer_sync_stop(ctx->sync);
+    loader_stop();
     if (ctx->boundaries_loader)
         pthread_join(ctx->boundaries_loader, NULL);
     boundary_layer_free(atomic_load(&ctx->boundaries));
