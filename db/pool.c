@@ -29,6 +29,7 @@ struct db_pool {
     int up;
     long long down_since;
     long long next_attempt_ms;
+    long long last_success_ms; /* a failed attempt that began before this says nothing new */
     int backoff_ms;
     char last_error[256];
 };
@@ -92,10 +93,13 @@ static int still_alive(PGconn *conn)
 }
 
 /* Called with the lock held. */
-static void note_failure(struct db_pool *pool, const char *err)
+static void note_failure(struct db_pool *pool, const char *err, long long attempt_started_ms)
 {
     pool->connect_failures++;
+    if (attempt_started_ms < pool->last_success_ms)
+        return; /* a slow attempt from before the database came back */
     if (pool->up) {
+        fprintf(stderr, "rbmap: database unreachable: %s\n", err);
         pool->up = 0;
         pool->down_since = (long long)time(NULL);
         pool->backoff_ms = BACKOFF_MIN_MS;
@@ -108,9 +112,12 @@ static void note_failure(struct db_pool *pool, const char *err)
 
 static void note_success(struct db_pool *pool)
 {
+    if (!pool->up)
+        fprintf(stderr, "rbmap: database reachable again after %lld s\n", (long long)time(NULL) - pool->down_since);
     pool->up = 1;
     pool->down_since = 0;
     pool->next_attempt_ms = 0;
+    pool->last_success_ms = monotonic_ms();
     pool->last_error[0] = '\0';
 }
 
@@ -164,13 +171,14 @@ PGconn *db_pool_acquire(struct db_pool *pool, int wait_ms, char *err, size_t err
     pthread_mutex_unlock(&pool->lock);
 
     /* Connecting happens outside the lock: it can take up to connect_timeout. */
+    long long attempt_started = monotonic_ms();
     conn = db_connect(pool->conninfo, pool->statement_timeout_ms, err, errlen);
     pthread_mutex_lock(&pool->lock);
     if (conn) {
         pool->open++;
         note_success(pool);
     } else {
-        note_failure(pool, err);
+        note_failure(pool, err, attempt_started);
         give_back_slot(pool);
     }
     pthread_mutex_unlock(&pool->lock);

@@ -131,6 +131,7 @@ static json_t *layers_health(struct server_ctx *ctx)
         json_object_set_new(out, "disconnected_since", iso_time(st.disconnected_since_epoch));
     if (st.replay_delay_s >= 0)
         json_object_set_new(out, "replica_replay_delay_s", json_real(st.replay_delay_s));
+    json_object_set_new(out, "territories_loaded", json_boolean(atomic_load(&ctx->territories) != NULL));
     json_object_set_new(out, "boundaries_loaded", json_boolean(atomic_load(&ctx->boundaries) != NULL));
     if (st.last_error[0])
         json_object_set_new(out, "last_error", json_string(st.last_error));

@@ -12,6 +12,7 @@
 #include "db/site_store.h"
 #include "server/access_log.h"
 #include "server/auth.h"
+#include "server/background_load.h"
 #include "server/context.h"
 #include "server/handlers.h"
 #include "server/http_server.h"
@@ -181,85 +182,6 @@ static void evict_area(void *arg, double minlon, double minlat, double maxlon, d
 
 static void evict_all(void *arg) { tile_cache_clear(arg); }
 
-/* Boundaries change only with a territories import: loaded once, in the background so
- * that the server answers at once (reading 36,000 polygons takes seconds). Tiles drawn
- * before they arrive are dropped from the cache when they do. A failure leaves the
- * layer empty rather than stopping the server. */
-/* The loader's cancel handle, so that a server stopped while it still loads stops at
- * once instead of waiting for 36,000 polygons it will never serve. */
-static pthread_mutex_t loader_lock = PTHREAD_MUTEX_INITIALIZER;
-static PGcancel *loader_cancel;
-static bool loader_stopping;
-
-static PGconn *loader_connect(const char *conninfo, char *err, size_t errlen)
-{
-    PGconn *conn = db_connect(conninfo, 0, err, errlen);
-    pthread_mutex_lock(&loader_lock);
-    if (conn && loader_stopping) {
-        PQfinish(conn);
-        conn = NULL;
-        snprintf(err, errlen, "server stopping");
-    }
-    loader_cancel = conn ? PQgetCancel(conn) : NULL;
-    pthread_mutex_unlock(&loader_lock);
-    return conn;
-}
-
-static void loader_disconnect(PGconn *conn)
-{
-    pthread_mutex_lock(&loader_lock);
-    PQfreeCancel(loader_cancel);
-    loader_cancel = NULL;
-    pthread_mutex_unlock(&loader_lock);
-    if (conn)
-        PQfinish(conn);
-}
-
-static void loader_stop(void)
-{
-    pthread_mutex_lock(&loader_lock);
-    loader_stopping = true;
-    char ignored[256];
-    if (loader_cancel)
-        PQcancel(loader_cancel, ignored, sizeof ignored);
-    pthread_mutex_unlock(&loader_lock);
-}
-
-static bool loader_stopped(void)
-{
-    pthread_mutex_lock(&loader_lock);
-    bool stopping = loader_stopping;
-    pthread_mutex_unlock(&loader_lock);
-    return stopping;
-}
-
-static void *load_boundaries(void *arg)
-{
-    struct server_ctx *ctx = arg;
-    char err[1024];
-    PGconn *conn = loader_connect(ctx->cfg->db, err, sizeof err);
-    struct territory_points *points = conn ? territory_points_load(conn, err, sizeof err) : NULL;
-    if (points) {
-        atomic_store(&ctx->territories, points);
-        tile_cache_clear(ctx->tiles); /* territories tiles drawn before were empty */
-        fprintf(stderr, "rbmap serve: %zu territory points loaded\n", territory_points_count(points));
-    } else {
-        fprintf(stderr, "rbmap serve: warning: territory points not loaded (%s)\n", err);
-    }
-    struct boundary_set *set = conn && !loader_stopped() ? boundary_layer_load(conn, err, sizeof err) : NULL;
-    loader_disconnect(conn);
-    if (!set) {
-        if (loader_stopped())
-            snprintf(err, sizeof err, "server stopping");
-        fprintf(stderr, "rbmap serve: warning: boundaries not loaded (%s)\n", err);
-        return NULL;
-    }
-    atomic_store(&ctx->boundaries, set);
-    tile_cache_clear(ctx->tiles);
-    fprintf(stderr, "rbmap serve: %zu boundaries loaded\n", boundary_layer_count(set));
-    return NULL;
-}
-
 /* Memory layers, the tile cache and the thread that keeps them equal to the database. */
 static int start_layers(struct server_ctx *ctx)
 {
@@ -270,7 +192,7 @@ static int start_layers(struct server_ctx *ctx)
     ctx->tiles = tile_cache_new(&cache_cfg);
     if (!ctx->sites || !ctx->actions || !ctx->tiles)
         return -1;
-    if (pthread_create(&ctx->boundaries_loader, NULL, load_boundaries, ctx) != 0)
+    if (background_load_start(ctx) < 0)
         return -1;
     struct layer_sync_options opt = {.conninfo = cfg->db, .reconcile_interval_s = cfg->reconcile_interval_s,
                                      .poll_ms = cfg->changelog_poll_ms, .statement_timeout_ms = cfg->statement_timeout_ms};
@@ -288,9 +210,7 @@ static int start_layers(struct server_ctx *ctx)
 static void stop_layers(struct server_ctx *ctx)
 {
     layer_sync_stop(ctx->sync);
-    loader_stop();
-    if (ctx->boundaries_loader)
-        pthread_join(ctx->boundaries_loader, NULL);
+    background_load_stop(ctx, 1000);
     boundary_layer_free(atomic_load(&ctx->boundaries));
     territory_points_free(atomic_load(&ctx->territories));
     tile_cache_free(ctx->tiles);

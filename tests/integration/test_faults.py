@@ -74,7 +74,7 @@ class Load:
                 conn.request("GET", path, headers=headers)
                 resp = conn.getresponse()
                 body = resp.read()
-                rec = (sent, kind, resp.status, dict(resp.getheaders()), body[:300])
+                rec = (sent, kind, resp.status, dict(resp.getheaders()), body[:600])
             except (OSError, http.client.HTTPException) as e:
                 with self.lock:
                     self.errors.append((time.monotonic(), kind, repr(e)))
@@ -158,8 +158,10 @@ def test_postgresql_stopped_and_restarted_under_load(cluster, rbmap_bin, start_s
         t_up = time.monotonic()
         # Written at once, possibly before rbmap is back: the resync must not lose it.
         move_site(cluster.dsn, moved_at_restart, *CHAMP_DE_MARS)
-        recovery = wait_until(lambda: (lambda d: d["status"] == "ok" and d["layers"]["connected"])(health(srv)), 10)
-        assert recovery is not None and recovery < 5, f"not recovered 5 s after the restart ({recovery})"
+        recovered = wait_until(lambda: (lambda d: d["status"] == "ok" and d["layers"]["connected"])(health(srv)), 10)
+        assert recovered is not None, "not recovered within 10 s of the restart"
+        recovery = time.monotonic() - t_up
+        assert recovery < 5, f"recovered {recovery:.2f} s after the restart"
         time.sleep(1.0)
     t_end = time.monotonic()
 
@@ -183,7 +185,7 @@ def test_postgresql_stopped_and_restarted_under_load(cluster, rbmap_bin, start_s
     assert all(r[2] in (200, 204) for r in by_phase["before"] if r[1] == "keyed")
     late = [r for r in by_phase["after"] if r[1] == "keyed"]
     assert late and all(r[2] in (200, 204) for r in late), \
-        f"API keys work again after recovery: {[(r[0] - t_up - recovery, r[2]) for r in late if r[2] >= 500][:5]}"
+        f"API keys work again after recovery: {[(r[0] - t_up - recovery, r[2], r[4]) for r in late if r[2] >= 500][:3]}"
     outage_tiles = [r for r in by_phase["outage"] if r[1] == "tile"]
     assert len(outage_tiles) > 50, "tiles kept being served during the outage"
 
