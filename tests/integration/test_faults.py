@@ -182,7 +182,9 @@ def test_postgresql_stopped_and_restarted_under_load(cluster, rbmap_bin, start_s
     for rec in refused:
         assert rec[3].get("Retry-After", "").isdigit(), rec
         assert json.loads(rec[4])["error"]["status"] == 503
-    assert all(r[2] in (200, 204) for r in by_phase["before"] if r[1] == "keyed")
+    # (A request sent just before the stop may reach the database after it.)
+    early = [r[2] for r in by_phase["before"] if r[1] == "keyed" and r[0] < t_stop - 0.3]
+    assert early and all(s in (200, 204) for s in early), early
     late = [r for r in by_phase["after"] if r[1] == "keyed"]
     assert late and all(r[2] in (200, 204) for r in late), \
         f"API keys work again after recovery: {[(r[0] - t_up - recovery, r[2], r[4]) for r in late if r[2] >= 500][:3]}"
@@ -242,13 +244,30 @@ def test_a_query_stuck_behind_a_lock_is_cancelled(cluster, start_server, tmp_pat
     assert health(client)["status"] == "ok" and health(server)["status"] == "ok"
 
 
-WRK_SCRIPT = """
+WRK_COUNT_STATUSES = """
 local threads = {}
 function setup(thread) table.insert(threads, thread) end
-function init(args)
-  statuses = {}
-  math.randomseed(os.time() + math.floor(os.clock() * 1e6))
+function response(status, headers, body)
+  if statuses == nil then statuses = {} end
+  local key = tostring(status)
+  if status == 503 and headers["Retry-After"] then key = "503ra" end
+  statuses[key] = (statuses[key] or 0) + 1
 end
+function done(summary, latency, requests)
+  for _, t in ipairs(threads) do
+    local s = t:get("statuses")
+    if s then
+      for k, v in pairs(s) do io.write(string.format("status %s %d\\n", k, v)) end
+    end
+  end
+  local e = summary.errors
+  io.write(string.format("errors %d %d %d %d %d\\n", e.connect, e.read, e.write, e.timeout, e.status))
+end
+"""
+
+# Tiles around Marseille at random (mostly drawn, not cached).
+WRK_TILES = WRK_COUNT_STATUSES + """
+function init(args) math.randomseed(os.time() + math.floor(os.clock() * 1e6)) end
 function request()
   local z = math.random(9, 14)
   local n = 2 ^ z
@@ -256,24 +275,22 @@ function request()
   local y = math.floor(0.3672 * n) + math.random(-3, 3)
   return wrk.format("GET", string.format("/tiles/sites,clusters/%d/%d/%d.mvt?rnd=%d", z, x, y, math.random(1e9)))
 end
-function response(status, headers, body)
-  local key = tostring(status)
-  if status == 503 and headers["Retry-After"] then key = "503ra" end
-  statuses[key] = (statuses[key] or 0) + 1
-end
-function done(summary, latency, requests)
-  for _, t in ipairs(threads) do
-    for k, v in pairs(t:get("statuses")) do io.write(string.format("status %s %d\\n", k, v)) end
-  end
-  local e = summary.errors
-  io.write(string.format("errors %d %d %d %d %d\\n", e.connect, e.read, e.write, e.timeout, e.status))
-end
+"""
+
+# Reprojection of 4,000 points: a request that keeps a worker busy for a while.
+WRK_REPROJECT = WRK_COUNT_STATUSES + """
+local points = {}
+for i = 1, 4000 do points[i] = string.format("[%.5f,%.5f]", 2 + i / 1e5, 48 + i / 1e5) end
+wrk.method = "POST"
+wrk.path = "/reproject?from=EPSG:4326&to=EPSG:2154"
+wrk.body = "[" .. table.concat(points, ",") .. "]"
+wrk.headers["Content-Type"] = "application/json"
 """
 
 
-def run_wrk(url, tmp_path, seconds=3, connections=16):
+def run_wrk(url, tmp_path, seconds=3, connections=16, script_text=WRK_TILES):
     script = tmp_path / "load.lua"
-    script.write_text(WRK_SCRIPT)
+    script.write_text(script_text)
     r = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s", "-s", str(script), url],
                        capture_output=True, text=True, timeout=seconds + 30)
     assert r.returncode == 0, r.stderr
@@ -294,11 +311,12 @@ def test_back_pressure_answers_503_instead_of_queueing(cluster, start_server, tm
     tight = start_server(cluster.dsn, ["--config", write_conf(tmp_path, "tight.conf", threads=1, queue_max=1,
                                                            queue_wait_ms=0, default_scope="national",
                                                            access_log="off")])
-    statuses, errors, out = run_wrk(tight.url, tmp_path)
+    statuses, errors, out = run_wrk(tight.url, tmp_path, script_text=WRK_REPROJECT)
     assert errors == [0, 0, 0, 0], out
     assert statuses.get("503ra", 0) > 0, f"no request was refused under load: {out}"
-    assert set(statuses) <= {"200", "204", "503ra"}, out  # every 503 carries Retry-After
-    assert metric(tight, "rbmap_http_overload_rejections_total") == statuses["503ra"]
+    assert set(statuses) <= {"200", "503ra"}, out  # every 503 carries Retry-After
+    # wrk stops counting at its deadline; requests in flight then are counted by the server only.
+    assert metric(tight, "rbmap_http_overload_rejections_total") >= statuses["503ra"]
     started = time.monotonic()
     assert http_get(tight.url + "/health")[0] == 200 and time.monotonic() - started < 1
     # Same load with room to wait: nothing refused.
@@ -306,8 +324,8 @@ def test_back_pressure_answers_503_instead_of_queueing(cluster, start_server, tm
                                                            queue_wait_ms=5000, default_scope="national",
                                                            access_log="off")])
     tight_statuses = statuses
-    statuses, errors, out = run_wrk(roomy.url, tmp_path, connections=12)
-    assert errors == [0, 0, 0, 0] and set(statuses) <= {"200", "204"}, out
+    statuses, errors, out = run_wrk(roomy.url, tmp_path, connections=12, script_text=WRK_REPROJECT)
+    assert errors == [0, 0, 0, 0] and set(statuses) == {"200"}, out
     print(f"\nback-pressure: 1 worker, no wait: {run_summary(tight_statuses)}; "
           f"2 workers, 16 may wait: {run_summary(statuses)}")
 
