@@ -14,4 +14,13 @@ PGconn *db_connect(const char *conninfo, int statement_timeout_ms, char *err, si
 /* Runs a command that returns no rows; on failure copies the error into err. */
 int db_exec(PGconn *conn, const char *sql, char *err, size_t errlen);
 
+/* Runs one parameterised query and waits at most deadline_ms for its result. Past the
+ * deadline the query is cancelled on the server (PQcancel), so it does not keep running
+ * after we stopped waiting; its error result is then drained. Returns the result (check
+ * PQresultStatus) or NULL with err set: on a timeout, *timed_out is set and the
+ * connection, if its state is uncertain, is left with PQstatus != CONNECTION_OK being
+ * possible; callers release it as broken when PQstatus says so or on NULL. */
+PGresult *db_query_deadline(PGconn *conn, const char *sql, int n_params, const char *const *values,
+                            int deadline_ms, int *timed_out, char *err, size_t errlen);
+
 #endif

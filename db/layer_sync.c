@@ -1,9 +1,10 @@
 #include "db/layer_sync.h"
 
+#include "db/change_batch.h"
+#include "db/changelog_poll.h"
 #include "db/connect.h"
 
 #include <errno.h>
-#include <jansson.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -11,8 +12,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-#define MAX_BATCH_IDS 1000 /* more changes than this in one window: reload everything */
 
 struct layer_sync {
     struct layer_sync_options opt;
@@ -22,18 +21,11 @@ struct layer_sync {
     struct layer_sync_hooks hooks;
     pthread_t thread;
     int stop_pipe[2];
-    pthread_mutex_t lock; /* guards status */
+    bool initial_load_ok;
+    bool ever_connected;
+    struct changelog_cursor cursor; /* poll mode; set before the initial load */
+    pthread_mutex_t lock;           /* guards status */
     struct layer_sync_status status;
-};
-
-/* What one batch window gathered. */
-struct pending_changes {
-    int32_t ids[MAX_BATCH_IDS];
-    size_t n_ids;
-    bool reload_all;
-    bool reload_actions;
-    double box[4];
-    bool has_box;
 };
 
 static double now_seconds(void)
@@ -55,6 +47,13 @@ static void mark_synced(struct layer_sync *sync)
     pthread_mutex_lock(&sync->lock);
     sync->status.last_sync_epoch = (int64_t)time(NULL);
     sync->status.last_error[0] = '\0';
+    pthread_mutex_unlock(&sync->lock);
+}
+
+static void count(struct layer_sync *sync, uint64_t *counter)
+{
+    pthread_mutex_lock(&sync->lock);
+    (*counter)++;
     pthread_mutex_unlock(&sync->lock);
 }
 
@@ -88,64 +87,26 @@ static int reload_all(struct layer_sync *sync, PGconn *conn)
         set_error(sync, err);
         return -1;
     }
-    pthread_mutex_lock(&sync->lock);
-    sync->status.full_reloads++;
-    pthread_mutex_unlock(&sync->lock);
+    count(sync, &sync->status.full_reloads);
     report_all(sync);
     mark_synced(sync);
     return 0;
 }
 
-/* Parses one payload into the batch; anything unexpected means "reload all". */
-static void gather(struct pending_changes *batch, const char *payload)
-{
-    json_t *doc = json_loads(payload, 0, NULL);
-    const char *kind = json_string_value(json_object_get(doc, "kind"));
-    json_t *id = json_object_get(doc, "id");
-    json_t *bbox = json_object_get(doc, "bbox");
-    if (!doc || !kind || json_is_true(json_object_get(doc, "bulk"))) {
-        batch->reload_all = true;
-    } else if (!strcmp(kind, "site")) {
-        if (!json_is_integer(id) || batch->n_ids == MAX_BATCH_IDS)
-            batch->reload_all = true;
-        else
-            batch->ids[batch->n_ids++] = (int32_t)json_integer_value(id);
-    } else if (!strcmp(kind, "action")) {
-        batch->reload_actions = true;
-    }
-    if (json_is_array(bbox) && json_array_size(bbox) == 4) {
-        double b[4];
-        for (int i = 0; i < 4; i++)
-            b[i] = json_number_value(json_array_get(bbox, (size_t)i));
-        if (!batch->has_box) {
-            memcpy(batch->box, b, sizeof b);
-            batch->has_box = true;
-        } else {
-            batch->box[0] = b[0] < batch->box[0] ? b[0] : batch->box[0];
-            batch->box[1] = b[1] < batch->box[1] ? b[1] : batch->box[1];
-            batch->box[2] = b[2] > batch->box[2] ? b[2] : batch->box[2];
-            batch->box[3] = b[3] > batch->box[3] ? b[3] : batch->box[3];
-        }
-    }
-    json_decref(doc);
-}
-
-static int drain_notifications(struct layer_sync *sync, PGconn *conn, struct pending_changes *batch)
+static int drain_notifications(struct layer_sync *sync, PGconn *conn, struct change_batch *batch)
 {
     if (!PQconsumeInput(conn))
         return -1;
     PGnotify *n;
     while ((n = PQnotifies(conn))) {
-        gather(batch, n->extra);
-        pthread_mutex_lock(&sync->lock);
-        sync->status.notifications++;
-        pthread_mutex_unlock(&sync->lock);
+        change_batch_add(batch, n->extra);
+        count(sync, &sync->status.notifications);
         PQfreemem(n);
     }
     return 0;
 }
 
-static int apply_batch(struct layer_sync *sync, PGconn *conn, struct pending_changes *batch)
+static int apply_batch(struct layer_sync *sync, PGconn *conn, struct change_batch *batch)
 {
     int rc = 0;
     if (batch->reload_all) {
@@ -164,9 +125,7 @@ static int apply_batch(struct layer_sync *sync, PGconn *conn, struct pending_cha
     /* Actions change areas too (their points), without touching the site store. */
     if (rc == 0 && batch->has_box && !batch->reload_all)
         report_area(sync, batch->box);
-    pthread_mutex_lock(&sync->lock);
-    sync->status.batches++;
-    pthread_mutex_unlock(&sync->lock);
+    count(sync, &sync->status.batches);
     memset(batch, 0, sizeof(*batch));
     return rc;
 }
@@ -189,29 +148,32 @@ static int reconcile(struct layer_sync *sync, PGconn *conn)
     return reload_all(sync, conn);
 }
 
-/* Waits for the socket or the stop pipe; returns 1 to stop. */
+/* Waits for the socket (-1: none) or the stop pipe; returns 1 to stop. */
 static int wait_for_input(struct layer_sync *sync, int sock, int timeout_ms)
 {
-    struct pollfd fds[2] = {{.fd = sock, .events = POLLIN}, {.fd = sync->stop_pipe[0], .events = POLLIN}};
-    int n = poll(fds, 2, timeout_ms);
-    return n > 0 && (fds[1].revents & POLLIN) ? 1 : 0;
+    struct pollfd fds[2] = {{.fd = sync->stop_pipe[0], .events = POLLIN}, {.fd = sock, .events = POLLIN}};
+    int n = poll(fds, sock >= 0 ? 2 : 1, timeout_ms);
+    return n > 0 && (fds[0].revents & POLLIN) ? 1 : 0;
 }
 
-static int sleep_or_stop(struct layer_sync *sync, int ms)
+/* The reloads read every row: they get ten times the statement timeout. */
+static PGconn *open_connection(struct layer_sync *sync, char *err, size_t errlen)
 {
-    struct pollfd fd = {.fd = sync->stop_pipe[0], .events = POLLIN};
-    return poll(&fd, 1, ms) > 0;
+    int timeout = sync->opt.statement_timeout_ms > 0 ? sync->opt.statement_timeout_ms * 10 : 0;
+    return db_connect(sync->conninfo, timeout, err, errlen);
 }
 
-static PGconn *connect_and_listen(struct layer_sync *sync)
+/* LISTEN mode: subscribe. Poll mode: nothing to do (the cursor is kept across
+ * reconnects; a lost connection reloads everything and restarts the cursor first). */
+static PGconn *connect_sync(struct layer_sync *sync)
 {
     char err[512];
-    PGconn *conn = db_connect(sync->conninfo, 0, err, sizeof err);
+    PGconn *conn = open_connection(sync, err, sizeof err);
     if (!conn) {
         set_error(sync, err);
         return NULL;
     }
-    if (db_exec(conn, "LISTEN rbmap_changes", err, sizeof err) < 0) {
+    if (sync->opt.poll_ms <= 0 && db_exec(conn, "LISTEN rbmap_changes", err, sizeof err) < 0) {
         set_error(sync, err);
         PQfinish(conn);
         return NULL;
@@ -222,54 +184,97 @@ static PGconn *connect_and_listen(struct layer_sync *sync)
 static void set_connected(struct layer_sync *sync, bool connected)
 {
     pthread_mutex_lock(&sync->lock);
-    if (connected && !sync->status.connected)
+    if (connected && !sync->status.connected && sync->ever_connected)
         sync->status.reconnects++;
+    sync->ever_connected |= connected;
+    if (!connected && sync->status.connected)
+        sync->status.disconnected_since_epoch = (int64_t)time(NULL);
+    if (connected)
+        sync->status.disconnected_since_epoch = 0;
     sync->status.connected = connected;
     pthread_mutex_unlock(&sync->lock);
+}
+
+/* Poll mode: one read of the change log; the poll interval is the batch window. */
+static int poll_once(struct layer_sync *sync, PGconn *conn, struct change_batch *batch)
+{
+    char err[512];
+    int n = changelog_poll(conn, &sync->cursor, batch, sync->opt.poll_ms * 5 + 1000, err, sizeof err);
+    if (n < 0) {
+        set_error(sync, err);
+        return -1;
+    }
+    pthread_mutex_lock(&sync->lock);
+    sync->status.polls++;
+    sync->status.notifications += (uint64_t)n;
+    sync->status.replay_delay_s = sync->cursor.replay_delay_s;
+    pthread_mutex_unlock(&sync->lock);
+    if (change_batch_pending(batch))
+        return apply_batch(sync, conn, batch);
+    mark_synced(sync);
+    return 0;
+}
+
+/* After (re)connecting: everything written while we were away is reloaded. LISTEN (or
+ * the cursor) came first, so nothing written after the reload's snapshot is missed. */
+static int resync(struct layer_sync *sync, PGconn *conn)
+{
+    if (sync->opt.poll_ms > 0) {
+        char err[512];
+        if (changelog_cursor_start(conn, &sync->cursor, 10000, err, sizeof err) < 0) {
+            set_error(sync, err);
+            return -1;
+        }
+    }
+    return reload_all(sync, conn);
 }
 
 static void *sync_thread(void *arg)
 {
     struct layer_sync *sync = arg;
-    struct pending_changes *batch = calloc(1, sizeof(*batch));
+    struct change_batch *batch = calloc(1, sizeof(*batch));
     PGconn *conn = NULL;
     int backoff_ms = 100;
-    bool need_reload = false; /* after a reconnect: notifications may have been missed */
+    bool need_reload = !sync->initial_load_ok;
     double next_reconcile = now_seconds() + sync->opt.reconcile_interval_s;
     double batch_deadline = 0;
+    bool polling = sync->opt.poll_ms > 0;
     while (batch) {
         if (!conn) {
-            conn = connect_and_listen(sync);
+            conn = connect_sync(sync);
             if (!conn) {
-                if (sleep_or_stop(sync, backoff_ms))
+                if (wait_for_input(sync, -1, backoff_ms))
                     break;
-                backoff_ms = backoff_ms < 5000 ? backoff_ms * 2 : 5000;
+                backoff_ms = backoff_ms < 1000 ? backoff_ms * 2 : 1000;
                 continue;
             }
             backoff_ms = 100;
             set_connected(sync, true);
-            /* LISTEN came first, so a full reload now misses nothing written while we
-             * were away (a fingerprint would miss edits that keep ids and positions). */
-            if (need_reload && reload_all(sync, conn) < 0)
+            if (need_reload && resync(sync, conn) < 0)
                 goto connection_lost;
             need_reload = false;
         }
-        int timeout_ms = 1000;
-        if (batch_deadline > 0)
+        int timeout_ms = polling ? sync->opt.poll_ms : 1000;
+        if (!polling && batch_deadline > 0)
             timeout_ms = (int)((batch_deadline - now_seconds()) * 1000) + 1;
         if (timeout_ms < 0)
             timeout_ms = 0;
-        if (wait_for_input(sync, PQsocket(conn), timeout_ms))
+        if (wait_for_input(sync, polling ? -1 : PQsocket(conn), timeout_ms))
             break;
-        if (drain_notifications(sync, conn, batch) < 0)
-            goto connection_lost;
-        bool pending = batch->reload_all || batch->reload_actions || batch->n_ids || batch->has_box;
-        if (pending && batch_deadline == 0)
-            batch_deadline = now_seconds() + sync->opt.batch_window_ms / 1000.0;
-        if (pending && now_seconds() >= batch_deadline) {
-            batch_deadline = 0;
-            if (apply_batch(sync, conn, batch) < 0 && PQstatus(conn) != CONNECTION_OK)
+        if (polling) {
+            if (poll_once(sync, conn, batch) < 0 && PQstatus(conn) != CONNECTION_OK)
                 goto connection_lost;
+        } else {
+            if (drain_notifications(sync, conn, batch) < 0)
+                goto connection_lost;
+            bool pending = change_batch_pending(batch);
+            if (pending && batch_deadline == 0)
+                batch_deadline = now_seconds() + sync->opt.batch_window_ms / 1000.0;
+            if (pending && now_seconds() >= batch_deadline) {
+                batch_deadline = 0;
+                if (apply_batch(sync, conn, batch) < 0 && PQstatus(conn) != CONNECTION_OK)
+                    goto connection_lost;
+            }
         }
         if (now_seconds() >= next_reconcile) {
             next_reconcile = now_seconds() + sync->opt.reconcile_interval_s;
@@ -292,6 +297,24 @@ static void *sync_thread(void *arg)
     return NULL;
 }
 
+/* The first load, on its own connection; in poll mode the cursor is placed first. */
+static int initial_load(struct layer_sync *sync, char *err, size_t errlen)
+{
+    PGconn *conn = open_connection(sync, err, errlen);
+    if (!conn)
+        return -1;
+    int rc = 0;
+    if (sync->opt.poll_ms > 0)
+        rc = changelog_cursor_start(conn, &sync->cursor, 10000, err, errlen);
+    if (rc == 0)
+        rc = site_store_load_all(sync->sites, conn, err, errlen) == 0 &&
+                     action_store_load_all(sync->actions, conn, err, errlen) == 0
+                 ? 0
+                 : -1;
+    PQfinish(conn);
+    return rc;
+}
+
 struct layer_sync *layer_sync_start(const struct layer_sync_options *opt, struct site_store *sites,
                                     struct action_store *actions, const struct layer_sync_hooks *hooks, bool tolerate_down, char *err,
                                     size_t errlen)
@@ -309,6 +332,9 @@ struct layer_sync *layer_sync_start(const struct layer_sync_options *opt, struct
     sync->conninfo = strdup(opt->conninfo);
     sync->sites = sites;
     sync->actions = actions;
+    sync->status.polling = opt->poll_ms > 0;
+    sync->status.replay_delay_s = -1;
+    sync->status.disconnected_since_epoch = (int64_t)time(NULL);
     if (hooks)
         sync->hooks = *hooks;
     pthread_mutex_init(&sync->lock, NULL);
@@ -318,18 +344,12 @@ struct layer_sync *layer_sync_start(const struct layer_sync_options *opt, struct
         free(sync);
         return NULL;
     }
-    PGconn *conn = db_connect(sync->conninfo, 0, err, errlen);
-    int loaded = conn && site_store_load_all(sites, conn, err, errlen) == 0 &&
-                         action_store_load_all(actions, conn, err, errlen) == 0
-                     ? 0
-                     : -1;
-    if (conn)
-        PQfinish(conn);
-    if (loaded == 0)
+    sync->initial_load_ok = initial_load(sync, err, errlen) == 0;
+    if (sync->initial_load_ok)
         mark_synced(sync);
     else
         set_error(sync, err);
-    if (loaded < 0 && !tolerate_down) {
+    if (!sync->initial_load_ok && !tolerate_down) {
         layer_sync_stop(sync);
         return NULL;
     }
@@ -365,4 +385,13 @@ void layer_sync_get_status(struct layer_sync *sync, struct layer_sync_status *ou
     pthread_mutex_lock(&sync->lock);
     *out = sync->status;
     pthread_mutex_unlock(&sync->lock);
+}
+
+double layer_sync_lag_s(const struct layer_sync_status *st)
+{
+    if (st->connected && !st->polling)
+        return 0;
+    if (!st->last_sync_epoch)
+        return -1;
+    return (double)((int64_t)time(NULL) - st->last_sync_epoch);
 }

@@ -4,7 +4,9 @@
  * tiles there can be evicted). Every reconcile_interval_s it compares fingerprints of
  * memory and database and reloads everything when they differ (a missed notification,
  * a write with triggers disabled). When the database goes away the thread reconnects
- * with backoff and reloads everything once it is back. */
+ * with backoff and reloads everything once it is back.
+ * With poll_ms > 0 the thread reads the change log (db/changelog_poll.h) every poll_ms
+ * instead of LISTENing: that works on a streaming replica, where NOTIFY never arrives. */
 #ifndef RBMAP_DB_LAYER_SYNC_H
 #define RBMAP_DB_LAYER_SYNC_H
 #include "db/action_store.h"
@@ -25,12 +27,17 @@ struct layer_sync_options {
     const char *conninfo;
     int batch_window_ms;      /* gather notifications this long before applying (default 50) */
     int reconcile_interval_s; /* default 30 */
+    int poll_ms;              /* > 0: poll the change log every poll_ms instead of LISTEN */
+    int statement_timeout_ms; /* on the sync connection; the reloads get 10x (0 = none) */
 };
 
 struct layer_sync_status {
     bool connected;
-    uint64_t notifications, batches, full_reloads, reconnects;
+    bool polling;             /* change-log mode (poll_ms > 0) */
+    uint64_t notifications, batches, full_reloads, reconnects, polls;
     int64_t last_sync_epoch;  /* when memory was last known equal to the database */
+    int64_t disconnected_since_epoch; /* 0 while connected */
+    double replay_delay_s;    /* polling a replica: its replay delay; -1 otherwise */
     char last_error[256];
 };
 
@@ -44,5 +51,8 @@ struct layer_sync *layer_sync_start(const struct layer_sync_options *opt, struct
                                     size_t errlen);
 void layer_sync_stop(struct layer_sync *sync);
 void layer_sync_get_status(struct layer_sync *sync, struct layer_sync_status *out);
+/* How far memory may be behind the database, in seconds: 0 while LISTENing, the time
+ * since the last poll when polling, the time since the last sync while disconnected. */
+double layer_sync_lag_s(const struct layer_sync_status *st);
 
 #endif

@@ -40,6 +40,30 @@ void access_log_close(void)
     log_owned = 0;
 }
 
+int access_log_reopen(const char *target, char *err, size_t errlen)
+{
+    FILE *next = NULL;
+    int owned = 0;
+    if (!strcmp(target, "-")) {
+        next = stderr;
+    } else if (strcmp(target, "off")) {
+        next = fopen(target, "a");
+        if (!next) {
+            snprintf(err, errlen, "cannot open access log %s: %s", target, strerror(errno));
+            return -1;
+        }
+        owned = 1;
+    }
+    pthread_mutex_lock(&log_lock);
+    FILE *old = log_owned ? log_file : NULL;
+    log_file = next;
+    log_owned = owned;
+    pthread_mutex_unlock(&log_lock);
+    if (old)
+        fclose(old);
+    return 0;
+}
+
 /* Credentials must never reach a log file. */
 static int param_is_secret(const char *key)
 {
@@ -83,9 +107,11 @@ void access_log_write(const struct request *req, const char *route_name, int sta
     char *text = line ? json_dumps(line, JSON_COMPACT | JSON_REAL_PRECISION(6)) : NULL;
     if (text) {
         pthread_mutex_lock(&log_lock);
-        fputs(text, log_file);
-        fputc('\n', log_file);
-        fflush(log_file);
+        if (log_file) { /* access_log_reopen may have switched it off meanwhile */
+            fputs(text, log_file);
+            fputc('\n', log_file);
+            fflush(log_file);
+        }
         pthread_mutex_unlock(&log_lock);
         free(text);
     }

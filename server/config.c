@@ -20,6 +20,8 @@ void config_defaults(struct config *cfg)
     cfg->connection_timeout_s = 30;
     cfg->max_connections = 512;
     cfg->per_ip_connection_limit = 64;
+    cfg->queue_max = 16;
+    cfg->queue_wait_ms = 1000;
     cfg->migrate_on_start = 1;
     snprintf(cfg->access_log, sizeof cfg->access_log, "-");
     cfg->reproject_max_points = 100000;
@@ -107,6 +109,8 @@ static const struct int_setting int_settings[] = {
     {"connection_timeout_s", offsetof(struct config, connection_timeout_s), 1, 3600},
     {"max_connections", offsetof(struct config, max_connections), 1, 100000},
     {"per_ip_connection_limit", offsetof(struct config, per_ip_connection_limit), 0, 100000},
+    {"queue_max", offsetof(struct config, queue_max), 0, 1024},
+    {"queue_wait_ms", offsetof(struct config, queue_wait_ms), 0, 60000},
     {"reproject_max_points", offsetof(struct config, reproject_max_points), 1, 10000000},
     {"tile_cache_mb", offsetof(struct config, tile_cache_mb), 1, 65536},
     {"reconcile_interval_s", offsetof(struct config, reconcile_interval_s), 1, 86400},

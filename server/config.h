@@ -17,6 +17,8 @@ struct config {
     int connection_timeout_s;  /* connection_timeout_s = N: idle or slow clients */
     int max_connections;       /* max_connections = N */
     int per_ip_connection_limit; /* per_ip_connection_limit = N */
+    int queue_max;             /* queue_max = N: requests that may wait for a busy worker; beyond: 503 */
+    int queue_wait_ms;         /* queue_wait_ms = N: how long one may wait before a 503 */
     int migrate_on_start;      /* migrate = yes|no             RBMAP_MIGRATE */
     char public_url[256];      /* public_url = https://...     RBMAP_PUBLIC_URL */
     char access_log[256];      /* access_log = - | FILE | off  RBMAP_ACCESS_LOG */

@@ -1,6 +1,7 @@
 #include "server/http_server.h"
 
 #include "server/access_log.h"
+#include "server/admission.h"
 #include "server/audit_log.h"
 #include "server/auth.h"
 #include "server/context.h"
@@ -12,6 +13,7 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,8 @@
 struct http_server {
     struct MHD_Daemon *daemon;
     struct server_ctx *ctx;
+    struct admission *admission;
+    atomic_int in_flight; /* requests begun and not yet fully sent: what a stop drains */
 };
 
 /* What accumulates between libmicrohttpd's calls for one request. */
@@ -123,7 +127,8 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct respons
     if (cors->allow_origin[0]) {
         MHD_add_response_header(mhd, "Access-Control-Allow-Origin", cors->allow_origin);
         MHD_add_response_header(mhd, "Access-Control-Expose-Headers",
-                                "ETag, Content-Crs, Link, WWW-Authenticate, Retry-After");
+                                "ETag, Content-Crs, Link, WWW-Authenticate, Retry-After, Content-Disposition, "
+                                "X-Feature-Count");
         if (cors->credentials)
             MHD_add_response_header(mhd, "Access-Control-Allow-Credentials", "true");
     }
@@ -140,11 +145,33 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct respons
             MHD_add_response_header(mhd, "Vary", "Origin");
         }
     }
-    for (size_t i = 0; i < res->n_headers; i++)
+    bool has_retry_after = false;
+    for (size_t i = 0; i < res->n_headers; i++) {
         MHD_add_response_header(mhd, res->headers[i].key, res->headers[i].value);
+        has_retry_after |= !strcasecmp(res->headers[i].key, "Retry-After");
+    }
+    if (res->status == 503 && !has_retry_after) /* every 503 says when to come back */
+        MHD_add_response_header(mhd, "Retry-After", "1");
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned int)res->status, mhd);
     MHD_destroy_response(mhd);
     return ret;
+}
+
+/* Monitoring answers even when every worker is busy: it is how overload is seen. */
+static bool bypasses_admission(const char *path) { return !strcmp(path, "/health") || !strcmp(path, "/metrics"); }
+
+static int admitted_dispatch(struct http_server *server, struct request *req, struct response *res)
+{
+    if (bypasses_admission(req->path))
+        return http_dispatch(req, res);
+    if (admission_enter(server->admission, server->ctx->cfg->queue_wait_ms) < 0) {
+        response_error(res, 503, "server busy: every worker is taken and the queue is full; retry shortly");
+        response_set_header(res, "Retry-After", "1");
+        return routes_match(req->method, req->path); /* counted under its route */
+    }
+    int index = http_dispatch(req, res);
+    admission_leave(server->admission);
+    return index;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
@@ -161,6 +188,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         buf_init(&pending->body, server->ctx->cfg->max_body_bytes);
         clock_gettime(CLOCK_MONOTONIC, &pending->started);
         *con_cls = pending;
+        atomic_fetch_add(&server->in_flight, 1);
         return MHD_YES;
     }
     if (*upload_data_size) {
@@ -209,7 +237,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         response_set_header(&res, "Access-Control-Max-Age", "600");
     } else if (auth_resolve(server->ctx, &req, &res) == 0 && /* sets req.scope, or writes the 401 */
                within_rate_limit(server->ctx, &req, &res))
-        index = http_dispatch(&req, &res);
+        index = admitted_dispatch(server, &req, &res);
 
     int status = res.status;
     size_t bytes = res.body.len;
@@ -228,14 +256,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)cls;
     (void)conn;
     (void)toe;
+    struct http_server *server = cls;
     struct pending_request *pending = *con_cls;
     if (pending) {
         buf_free(&pending->body);
         free(pending);
         *con_cls = NULL;
+        atomic_fetch_sub(&server->in_flight, 1);
     }
 }
 
@@ -256,19 +285,28 @@ struct http_server *http_server_start(struct server_ctx *ctx, char *err, size_t 
         return NULL;
     }
     server->ctx = ctx;
-    server->daemon = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG, (uint16_t)cfg->listen_port, NULL, NULL,
-        on_request, server, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE,
-        (unsigned int)cfg->threads, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg->connection_timeout_s,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cfg->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-        (unsigned int)cfg->per_ip_connection_limit, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
-    if (!server->daemon) {
-        snprintf(err, errlen, "cannot listen on %s:%d (address in use or not permitted)", cfg->listen_host,
-                 cfg->listen_port);
+    /* cfg->threads run handlers; queue_max more threads may wait for one (admission.h). */
+    server->admission = admission_create(cfg->threads, cfg->queue_max);
+    if (!server->admission) {
+        snprintf(err, errlen, "out of memory");
         free(server);
         return NULL;
     }
+    server->daemon = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG, (uint16_t)cfg->listen_port, NULL, NULL,
+        on_request, server, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned int)(cfg->threads + cfg->queue_max), MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg->connection_timeout_s,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cfg->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        (unsigned int)cfg->per_ip_connection_limit, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
+        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_NOTIFY_COMPLETED, on_completed, server, MHD_OPTION_END);
+    if (!server->daemon) {
+        snprintf(err, errlen, "cannot listen on %s:%d (address in use or not permitted)", cfg->listen_host,
+                 cfg->listen_port);
+        admission_destroy(server->admission);
+        free(server);
+        return NULL;
+    }
+    metrics_attach_admission(ctx->metrics, server->admission);
     return server;
 }
 
@@ -277,12 +315,12 @@ void http_server_stop(struct http_server *server, int drain_seconds)
     if (!server)
         return;
     MHD_quiesce_daemon(server->daemon);
-    for (int waited = 0; waited < drain_seconds * 10; waited++) {
-        const union MHD_DaemonInfo *info = MHD_get_daemon_info(server->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
-        if (!info || info->num_connections == 0)
-            break;
+    /* Requests in flight finish; idle keep-alive connections (a proxy keeps some
+     * open for ever) are not waited for: MHD_stop_daemon closes them. */
+    for (int waited = 0; waited < drain_seconds * 10 && atomic_load(&server->in_flight) > 0; waited++)
         usleep(100000);
-    }
     MHD_stop_daemon(server->daemon);
+    metrics_attach_admission(server->ctx->metrics, NULL);
+    admission_destroy(server->admission);
     free(server);
 }

@@ -1,5 +1,7 @@
 #include "server/metrics.h"
 
+#include "server/admission.h"
+
 #include <pthread.h>
 #include <stdlib.h>
 
@@ -27,6 +29,7 @@ struct metrics {
     size_t n_routes;
     struct route_metrics *routes; /* n_routes + 1: the last is "unmatched" */
     unsigned long long rejections[METRICS_REJECT_COUNT];
+    struct admission *admission;  /* NULL until the HTTP front end attaches it */
 };
 
 static const char *const rejection_names[METRICS_REJECT_COUNT] = {"rate_limit", "auth_failures", "cors"};
@@ -89,8 +92,30 @@ void metrics_observe(struct metrics *m, size_t route_index, int status, double s
     pthread_mutex_unlock(&m->lock);
 }
 
+void metrics_attach_admission(struct metrics *m, struct admission *a) { m->admission = a; }
+
+static void render_admission(struct admission *a, struct buf *out)
+{
+    struct admission_stats st;
+    admission_get_stats(a, &st);
+    buf_printf(out,
+               "# HELP rbmap_http_workers Requests being handled, and the most that may be.\n"
+               "# TYPE rbmap_http_workers gauge\n"
+               "rbmap_http_workers{state=\"busy\"} %d\nrbmap_http_workers{state=\"max\"} %d\n"
+               "# HELP rbmap_http_queue Requests waiting for a worker, and the most that may wait.\n"
+               "# TYPE rbmap_http_queue gauge\n"
+               "rbmap_http_queue{state=\"waiting\"} %d\nrbmap_http_queue{state=\"max\"} %d\n"
+               "# HELP rbmap_http_overload_rejections_total Requests answered 503 because every worker was busy.\n"
+               "# TYPE rbmap_http_overload_rejections_total counter\n"
+               "rbmap_http_overload_rejections_total{reason=\"queue_full\"} %llu\n"
+               "rbmap_http_overload_rejections_total{reason=\"wait_timeout\"} %llu\n",
+               st.busy, st.workers, st.waiting, st.queue_max, st.rejected_full, st.rejected_timeout);
+}
+
 void metrics_render(struct metrics *m, struct buf *out)
 {
+    if (m->admission)
+        render_admission(m->admission, out);
     buf_puts(out, "# HELP rbmap_http_requests_total HTTP requests by route and status.\n"
                   "# TYPE rbmap_http_requests_total counter\n");
     pthread_mutex_lock(&m->lock);

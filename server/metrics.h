@@ -13,6 +13,9 @@ void metrics_destroy(struct metrics *m);
 /* route_index < n_routes, or n_routes for "no route matched". */
 void metrics_observe(struct metrics *m, size_t route_index, int status, double seconds);
 void metrics_render(struct metrics *m, struct buf *out);
+/* The request admission (server/admission.h) whose gauges and counters render too. */
+struct admission;
+void metrics_attach_admission(struct metrics *m, struct admission *a);
 
 /* Requests refused before any handler ran, by reason (rbmap_rejected_requests_total). */
 enum metrics_rejection {

@@ -1,5 +1,8 @@
 /* `rbmap serve`: reads the configuration, brings the schema up to date, opens the
- * connection pool and serves until SIGTERM or SIGINT, then drains and exits cleanly. */
+ * connection pool and serves until SIGTERM or SIGINT, then drains and exits cleanly.
+ * SIGHUP re-reads the configuration (file, environment, flags) and applies the keys
+ * listed in apply_reloadable without touching open connections; the others (listen,
+ * db, pools, threads, limits MHD fixed at start, credentials, sync mode) need a restart. */
 #include "server/serve.h"
 
 #include "db/action_store.h"
@@ -10,6 +13,7 @@
 #include "server/access_log.h"
 #include "server/audit_log.h"
 #include "server/auth.h"
+#include "server/background_load.h"
 #include "server/context.h"
 #include "server/handlers.h"
 #include "server/http_server.h"
@@ -90,6 +94,60 @@ static int serve_configure(struct config *cfg, int argc, char **argv)
     return 0;
 }
 
+/* What SIGHUP may change while requests run: values read per request. */
+static void apply_reloadable(struct config *dst, const struct config *src)
+{
+    dst->tile_max_age_s = src->tile_max_age_s;
+    dst->db_wait_ms = src->db_wait_ms;
+    dst->queue_wait_ms = src->queue_wait_ms;
+    dst->max_body_bytes = src->max_body_bytes;
+    dst->reproject_max_points = src->reproject_max_points;
+    dst->ogc_limit_default = src->ogc_limit_default;
+    dst->ogc_limit_max = src->ogc_limit_max;
+    dst->export_max_features = src->export_max_features;
+    dst->wms_max_width = src->wms_max_width;
+    dst->wms_max_height = src->wms_max_height;
+    dst->rate_limit_per_s = src->rate_limit_per_s;
+    dst->rate_limit_burst = src->rate_limit_burst;
+    memcpy(dst->access_log, src->access_log, sizeof dst->access_log);
+    memcpy(dst->cors_origins, src->cors_origins, sizeof dst->cors_origins);
+    memcpy(dst->public_url, src->public_url, sizeof dst->public_url);
+    memcpy(dst->raster_base_url, src->raster_base_url, sizeof dst->raster_base_url);
+    memcpy(dst->raster_base_attribution, src->raster_base_attribution, sizeof dst->raster_base_attribution);
+}
+
+/* Every configuration served stays allocated until exit: a handler may still read the
+ * one it started with. */
+struct config_version {
+    struct config cfg;
+    struct config_version *older;
+};
+
+/* Re-reads the settings; on success publishes a new configuration to the handlers. */
+static void reload_config(struct server_ctx *ctx, struct config_version **versions, int argc, char **argv)
+{
+    struct config loaded;
+    if (serve_configure(&loaded, argc, argv) != 0) {
+        fprintf(stderr, "rbmap serve: SIGHUP: configuration not reloaded (see above); keeping the current one\n");
+        return;
+    }
+    struct config_version *v = malloc(sizeof(*v));
+    if (!v)
+        return;
+    v->cfg = *ctx->cfg;
+    apply_reloadable(&v->cfg, &loaded);
+    char err[512];
+    if (access_log_reopen(v->cfg.access_log, err, sizeof err) < 0) {
+        fprintf(stderr, "rbmap serve: SIGHUP: %s; keeping the current access log\n", err);
+        memcpy(v->cfg.access_log, ctx->cfg->access_log, sizeof v->cfg.access_log);
+    }
+    v->older = *versions;
+    *versions = v;
+    __atomic_store_n(&ctx->cfg, &v->cfg, __ATOMIC_RELEASE);
+    fprintf(stderr, "rbmap serve: SIGHUP: configuration reloaded (tile_max_age_s=%d, rate_limit_per_s=%d, access_log=%s)\n",
+            v->cfg.tile_max_age_s, v->cfg.rate_limit_per_s, v->cfg.access_log);
+}
+
 /* A database that is down at start is not fatal: the server starts degraded and
  * /health says so. A migration that fails on a reachable database is fatal. */
 static int serve_migrate(const struct config *cfg)
@@ -98,6 +156,15 @@ static int serve_migrate(const struct config *cfg)
     PGconn *conn = db_connect(cfg->db, 0, err, sizeof err);
     if (!conn) {
         fprintf(stderr, "rbmap serve: warning: database unreachable at start (%s); serving degraded\n", err);
+        return 0;
+    }
+    /* A streaming replica is read-only and gets its schema from the primary. */
+    PGresult *r = PQexec(conn, "SELECT pg_is_in_recovery()");
+    int replica = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 't';
+    PQclear(r);
+    if (replica) {
+        fprintf(stderr, "rbmap serve: the database is a replica (in recovery): migrations are left to the primary\n");
+        PQfinish(conn);
         return 0;
     }
     int n = db_migrate(conn, 1, err, sizeof err);
@@ -117,36 +184,6 @@ static void evict_area(void *arg, double minlon, double minlat, double maxlon, d
 
 static void evict_all(void *arg) { tile_cache_clear(arg); }
 
-/* Boundaries change only with a territories import: loaded once, in the background so
- * that the server answers at once (reading 36,000 polygons takes seconds). Tiles drawn
- * before they arrive are dropped from the cache when they do. A failure leaves the
- * layer empty rather than stopping the server. */
-static void *load_boundaries(void *arg)
-{
-    struct server_ctx *ctx = arg;
-    char err[1024];
-    PGconn *conn = db_connect(ctx->cfg->db, 0, err, sizeof err);
-    struct territory_points *points = conn ? territory_points_load(conn, err, sizeof err) : NULL;
-    if (points) {
-        atomic_store(&ctx->territories, points);
-        tile_cache_clear(ctx->tiles); /* territories tiles drawn before were empty */
-        fprintf(stderr, "rbmap serve: %zu territory points loaded\n", territory_points_count(points));
-    } else {
-        fprintf(stderr, "rbmap serve: warning: territory points not loaded (%s)\n", err);
-    }
-    struct boundary_set *set = conn ? boundary_layer_load(conn, err, sizeof err) : NULL;
-    if (conn)
-        PQfinish(conn);
-    if (!set) {
-        fprintf(stderr, "rbmap serve: warning: boundaries not loaded (%s)\n", err);
-        return NULL;
-    }
-    atomic_store(&ctx->boundaries, set);
-    tile_cache_clear(ctx->tiles);
-    fprintf(stderr, "rbmap serve: %zu boundaries loaded\n", boundary_layer_count(set));
-    return NULL;
-}
-
 /* Memory layers, the tile cache and the thread that keeps them equal to the database. */
 static int start_layers(struct server_ctx *ctx)
 {
@@ -157,9 +194,10 @@ static int start_layers(struct server_ctx *ctx)
     ctx->tiles = tile_cache_new(&cache_cfg);
     if (!ctx->sites || !ctx->actions || !ctx->tiles)
         return -1;
-    if (pthread_create(&ctx->boundaries_loader, NULL, load_boundaries, ctx) != 0)
+    if (background_load_start(ctx) < 0)
         return -1;
-    struct layer_sync_options opt = {.conninfo = cfg->db, .reconcile_interval_s = cfg->reconcile_interval_s};
+    struct layer_sync_options opt = {.conninfo = cfg->db, .reconcile_interval_s = cfg->reconcile_interval_s,
+                                     .poll_ms = cfg->changelog_poll_ms, .statement_timeout_ms = cfg->statement_timeout_ms};
     struct layer_sync_hooks hooks = {.ctx = ctx->tiles, .area_changed = evict_area, .all_changed = evict_all};
     char err[1024];
     ctx->sync = layer_sync_start(&opt, ctx->sites, ctx->actions, &hooks, true, err, sizeof err);
@@ -174,8 +212,7 @@ static int start_layers(struct server_ctx *ctx)
 static void stop_layers(struct server_ctx *ctx)
 {
     layer_sync_stop(ctx->sync);
-    if (ctx->boundaries_loader)
-        pthread_join(ctx->boundaries_loader, NULL);
+    background_load_stop(ctx, 1000);
     boundary_layer_free(atomic_load(&ctx->boundaries));
     territory_points_free(atomic_load(&ctx->territories));
     tile_cache_free(ctx->tiles);
@@ -205,7 +242,7 @@ int cmd_serve(int argc, char **argv)
     sigemptyset(&stop_signals);
     sigaddset(&stop_signals, SIGTERM);
     sigaddset(&stop_signals, SIGINT);
-    sigaddset(&stop_signals, SIGHUP); /* reopens the audit log (logrotate) */
+    sigaddset(&stop_signals, SIGHUP); /* reloads the configuration, reopens the logs (logrotate) */
     pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
     signal(SIGPIPE, SIG_IGN);
 
@@ -249,8 +286,11 @@ int cmd_serve(int argc, char **argv)
             cfg.threads);
 
     int sig = 0;
-    while (sigwait(&stop_signals, &sig) == 0 && sig == SIGHUP)
+    struct config_version *versions = NULL;
+    while (sigwait(&stop_signals, &sig) == 0 && sig == SIGHUP) {
+        reload_config(&ctx, &versions, argc, argv);
         audit_log_reopen();
+    }
     fprintf(stderr, "rbmap serve: %s received, draining connections\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     http_server_stop(server, 10);
     stop_layers(&ctx);
@@ -259,6 +299,11 @@ int cmd_serve(int argc, char **argv)
     db_pool_destroy(ctx.pool);
     geocode_unload(&ctx);
     close_logs_and_limits(&ctx);
+    while (versions) {
+        struct config_version *older = versions->older;
+        free(versions);
+        versions = older;
+    }
     fprintf(stderr, "rbmap serve: stopped\n");
     return 0;
 }
