@@ -18,6 +18,7 @@ const struct prop_key site_prop_keys[] = {
     {"city_code", 's', false},
     {"city_name", 's', false},
     {"departement", 's', false},
+    {"address", 's', false}, /* site_props_emit_details: not in tiles */
     {"owner_complaint", 'b', true},
     {"justice_procedure", 'b', true},
     {"justice_rendered", 'b', true},
@@ -103,6 +104,12 @@ void site_props_emit(const struct prop_sink *sink, const struct site_snapshot *s
     sink->add_string(sink->ctx, "departement", s->departement_code);
     if (justice)
         emit_justice(sink, &s->justice);
+}
+
+void site_props_emit_details(const struct prop_sink *sink, const struct site *s)
+{
+    if (s->address && *s->address)
+        sink->add_string(sink->ctx, "address", s->address);
 }
 
 void action_props_emit(const struct prop_sink *sink, const struct action_point *p)

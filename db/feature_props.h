@@ -24,6 +24,11 @@ struct prop_sink {
 void site_props_emit(const struct prop_sink *sink, const struct site_snapshot *snap, const struct site *s,
                      int status, int32_t day, bool justice);
 
+/* The details a tile leaves out to stay within its size budget (the address), for
+ * outputs that show one feature or a list of them (GeoJSON, GetFeatureInfo, exports).
+ * Call after site_props_emit. */
+void site_props_emit_details(const struct prop_sink *sink, const struct site *s);
+
 /* One point of an action (an eti address or the site of a sur_site action). */
 void action_props_emit(const struct prop_sink *sink, const struct action_point *p);
 

@@ -19,6 +19,7 @@ static const struct export_label site_labels[] = {
     {"city_code", "Code INSEE", "code_insee"},
     {"city_name", "Commune", "commune"},
     {"departement", "Département", "dept"},
+    {"address", "Adresse", "adresse"},
     {"owner_complaint", "Dépôt de plainte par le propriétaire", "plainte"},
     {"justice_procedure", "Existence d'une procédure judiciaire", "procedure"},
     {"justice_rendered", "Décision de justice rendue", "decision"},

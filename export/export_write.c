@@ -100,8 +100,9 @@ int export_write_features(const struct export_query *q, const struct export_sour
         case EXPORT_SITES: {
             const struct site *s = sel->items[i];
             int status = site_status_on(s, day);
-            site_props_emit(export_layer_begin(l, s->id), src->sites, s, status < 0 ? SITE_UNKNOWN : status, day,
-                            justice);
+            const struct prop_sink *sink = export_layer_begin(l, s->id);
+            site_props_emit(sink, src->sites, s, status < 0 ? SITE_UNKNOWN : status, day, justice);
+            site_props_emit_details(sink, s);
             break;
         }
         case EXPORT_ACTIONS:

@@ -112,6 +112,7 @@ static void clusters_props(struct ogc_run *r, uint32_t ref, const struct prop_si
         int status = site_status_on(s, r->filter.day);
         sink->add_bool(sink->ctx, "cluster", false);
         site_props_emit(sink, r->sites, s, status < 0 ? SITE_UNKNOWN : status, r->filter.day, r->justice);
+        site_props_emit_details(sink, s);
         return;
     }
     struct cluster_info ci;

@@ -115,8 +115,10 @@ static json_t *site_feature(const struct site_snapshot *snap, const struct site 
     json_t *props = json_object();
     struct prop_sink sink = {props, json_sink_string, json_sink_int, json_sink_bool};
     bool justice = (scope->flags & SCOPE_FLAG_JUSTICE) && scope->kind != SCOPE_PUBLIC;
-    if (props)
+    if (props) {
         site_props_emit(&sink, snap, s, site_status_on(s, flt->day), flt->day, justice);
+        site_props_emit_details(&sink, s);
+    }
     return feature(json_integer(s->id), s->lon, s->lat, props);
 }
 

@@ -27,7 +27,7 @@ MIME = {"gpkg": "application/geopackage+sqlite3", "shp.zip": "application/zip",
         "fgb": "application/flatgeobuf", "geojson": "application/geo+json"}
 FRENCH = ["Département", "Commune", "Code INSEE", "Latitude", "Longitude", "Date d'installation",
           "Date de signalement", "Date de fermeture", "Nombre de personnes", "Type de site", "Statut",
-          "Accès à l'eau", "Appellation"]
+          "Accès à l'eau", "Appellation", "Adresse"]
 
 
 def site_count(dsn, where):
@@ -152,6 +152,8 @@ def test_csv_is_utf8_with_french_headers_and_coordinates(auth_server, demo_dsn, 
     name = sql_scalar(demo_dsn, "SELECT name FROM cities WHERE code = "
                       "(SELECT fk_city FROM shantytowns WHERE shantytown_id = %s)", (site_id,))
     assert row["Commune"] == name  # accents survive (UTF-8)
+    assert row["Adresse"] == sql_scalar(demo_dsn, "SELECT address FROM shantytowns WHERE shantytown_id = %s",
+                                        (site_id,))
     assert row["Statut"] == "Existant"  # coded values in the platform's words
     assert {r["Accès à l'eau"] for r in rows} <= {"Bon", "À améliorer", "Mauvais", "Inconnu"}
     assert body.decode("utf-8-sig").split("\n")[1][0].isdigit()  # numbers are numbers, not quoted text

@@ -225,6 +225,11 @@ def test_properties_and_sortby(api, demo_dsn):
         ORDER BY coalesce(name, '') = '', name COLLATE "C", shantytown_id LIMIT 100""")]
     got = items(api, "sites", "limit=100&properties=id&sortby=%2Bname")
     assert [f["id"] for f in got["features"]] == expected
+    # The address is in GeoJSON (not in tiles, which leave it out for size), as in SQL.
+    doc = items(api, "sites", "limit=20&properties=id,address")
+    truth = dict(sql_query(demo_dsn, "SELECT shantytown_id, address FROM shantytowns WHERE shantytown_id = ANY(%s)",
+                           ([f["id"] for f in doc["features"]],)))
+    assert doc["features"] and all(f["properties"]["address"] == truth[f["id"]] for f in doc["features"])
     for bad in ("properties=nope", "sortby=nope", "properties=owner_complaint", "sortby=-"):
         get(api, "/ogc/collections/sites/items?" + bad, expect=400)
 
