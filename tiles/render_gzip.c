@@ -1,5 +1,7 @@
 #include "tiles/render_gzip.h"
 
+#include "util/gzip.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,27 +10,7 @@
 
 bool tile_gzip(const void *data, size_t len, struct buf *out)
 {
-    z_stream zs;
-    memset(&zs, 0, sizeof zs);
-    /* windowBits 15 + 16: the gzip wrapper. */
-    if (len > UINT32_MAX / 2 || deflateInit2(&zs, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-        return false;
-    uLong bound = deflateBound(&zs, (uLong)len);
-    unsigned char *tmp = bound <= out->limit || !out->limit ? malloc(bound) : NULL;
-    if (!tmp) {
-        deflateEnd(&zs);
-        return false;
-    }
-    zs.next_in = (Bytef *)(uintptr_t)data;
-    zs.avail_in = (uInt)len;
-    zs.next_out = tmp;
-    zs.avail_out = (uInt)bound;
-    int rc = deflate(&zs, Z_FINISH);
-    size_t produced = bound - zs.avail_out;
-    deflateEnd(&zs);
-    bool ok = rc == Z_STREAM_END && buf_append(out, tmp, produced);
-    free(tmp);
-    return ok;
+    return gzip_compress_level(data, len, 1, out);
 }
 
 void tile_etag(const void *data, size_t len, char *out)

@@ -1,5 +1,6 @@
 #include "util/gzip.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -7,18 +8,23 @@
 
 bool gzip_compress(const void *data, size_t len, struct buf *out)
 {
+    return gzip_compress_level(data, len, 6, out);
+}
+
+bool gzip_compress_level(const void *data, size_t len, int level, struct buf *out)
+{
     z_stream zs;
     memset(&zs, 0, sizeof zs);
-    /* windowBits 15 + 16 asks zlib for the gzip wrapper; level 6 is zlib's balance. */
-    if (deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+    /* windowBits 15 + 16 asks zlib for the gzip wrapper; zlib takes uInt lengths. */
+    if (len > UINT32_MAX / 2 || deflateInit2(&zs, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
         return false;
     uLong bound = deflateBound(&zs, (uLong)len);
-    unsigned char *tmp = bound <= out->limit ? malloc(bound) : NULL;
+    unsigned char *tmp = !out->limit || bound <= out->limit ? malloc(bound) : NULL;
     if (!tmp) {
         deflateEnd(&zs);
         return false;
     }
-    zs.next_in = (Bytef *)data;
+    zs.next_in = (Bytef *)(uintptr_t)data;
     zs.avail_in = (uInt)len;
     zs.next_out = tmp;
     zs.avail_out = (uInt)bound;
