@@ -5,7 +5,6 @@
 #include "ogc/cql2.h"
 #include "ogc/ogc_collection.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,28 +99,14 @@ static int actions_find(struct ogc_run *r, const char *fid, uint32_t *item)
 
 static void actions_extent(struct ogc_run *r, struct ogc_extent *e)
 {
-    memset(e, 0, sizeof(*e));
-    e->temporal = true;
-    e->tmin = DAY_NONE;
-    e->minlon = e->minlat = INFINITY;
-    e->maxlon = e->maxlat = -INFINITY;
-    bool open = false;
-    int32_t last = DAY_NONE;
+    ogc_extent_init(e, true);
     for (size_t i = 0; i < r->actions->count; i++) {
         const struct action_point *p = &r->actions->points[i];
         if (!scope_allows_action(r->scope, p))
             continue;
-        e->has_bbox = true;
-        e->minlon = fmin(e->minlon, p->lon), e->maxlon = fmax(e->maxlon, p->lon);
-        e->minlat = fmin(e->minlat, p->lat), e->maxlat = fmax(e->maxlat, p->lat);
-        if (p->started_day != DAY_NONE && (e->tmin == DAY_NONE || p->started_day < e->tmin))
-            e->tmin = p->started_day;
-        if (p->ended_day == DAY_NONE)
-            open = true;
-        else if (last == DAY_NONE || p->ended_day > last)
-            last = p->ended_day;
+        ogc_extent_add_box(e, p->lon, p->lat, p->lon, p->lat);
+        ogc_extent_add_days(e, p->started_day, p->ended_day);
     }
-    e->tmax = open ? DAY_NONE : last;
 }
 
 static bool actions_meets(struct ogc_run *r, uint32_t item, const struct cql2_geometry *g)

@@ -8,7 +8,6 @@
 #include "tiles/tile_math.h"
 
 #include <geos_c.h>
-#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -263,17 +262,12 @@ static int boundaries_find(struct ogc_run *r, const char *fid, uint32_t *item)
 
 static void boundaries_extent(struct ogc_run *r, struct ogc_extent *e)
 {
-    memset(e, 0, sizeof(*e));
-    e->minlon = e->minlat = INFINITY;
-    e->maxlon = e->maxlat = -INFINITY;
+    ogc_extent_init(e, false);
     size_t n = boundary_layer_count(r->boundaries);
     struct boundary_view b;
     for (uint32_t i = 0; i < n; i++)
-        if (boundary_layer_get(r->boundaries, i, &b)) {
-            e->has_bbox = true;
-            e->minlon = fmin(e->minlon, b.minlon), e->maxlon = fmax(e->maxlon, b.maxlon);
-            e->minlat = fmin(e->minlat, b.minlat), e->maxlat = fmax(e->maxlat, b.maxlat);
-        }
+        if (boundary_layer_get(r->boundaries, i, &b))
+            ogc_extent_add_box(e, b.minlon, b.minlat, b.maxlon, b.maxlat);
 }
 
 const struct ogc_collection ogc_boundaries = {

@@ -4,7 +4,6 @@
 #include "ogc/ogc_collection.h"
 
 #include <errno.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -105,29 +104,14 @@ static int sites_find(struct ogc_run *r, const char *fid, uint32_t *item)
 
 static void sites_extent(struct ogc_run *r, struct ogc_extent *e)
 {
-    memset(e, 0, sizeof(*e));
-    e->temporal = true;
-    e->tmin = DAY_NONE;
-    e->minlon = e->minlat = INFINITY;
-    e->maxlon = e->maxlat = -INFINITY;
-    bool open = false;
-    int32_t last = DAY_NONE;
+    ogc_extent_init(e, true);
     for (size_t i = 0; i < r->sites->count; i++) {
         const struct site *s = r->sites->sites[i];
         if (!scope_allows_site(r->scope, s))
             continue;
-        e->has_bbox = true;
-        e->minlon = fmin(e->minlon, s->lon), e->maxlon = fmax(e->maxlon, s->lon);
-        e->minlat = fmin(e->minlat, s->lat), e->maxlat = fmax(e->maxlat, s->lat);
-        int32_t start = site_start(s);
-        if (start != DAY_NONE && (e->tmin == DAY_NONE || start < e->tmin))
-            e->tmin = start;
-        if (s->closed_day == DAY_NONE)
-            open = true;
-        else if (last == DAY_NONE || s->closed_day > last)
-            last = s->closed_day;
+        ogc_extent_add_box(e, s->lon, s->lat, s->lon, s->lat);
+        ogc_extent_add_days(e, site_start(s), s->closed_day);
     }
-    e->tmax = open ? DAY_NONE : last;
 }
 
 static bool sites_meets(struct ogc_run *r, uint32_t item, const struct cql2_geometry *g)

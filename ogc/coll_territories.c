@@ -8,7 +8,6 @@
 #include "ogc/ogc_collection.h"
 #include "tiles/territory_bubbles.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,14 +172,9 @@ static int territories_find(struct ogc_run *r, const char *fid, uint32_t *item)
 static void territories_extent(struct ogc_run *r, struct ogc_extent *e)
 {
     struct bubbles *s = r->state;
-    memset(e, 0, sizeof(*e));
-    e->minlon = e->minlat = INFINITY;
-    e->maxlon = e->maxlat = -INFINITY;
-    for (size_t i = 0; i < s->len; i++) {
-        e->has_bbox = true;
-        e->minlon = fmin(e->minlon, s->items[i].b.lon), e->maxlon = fmax(e->maxlon, s->items[i].b.lon);
-        e->minlat = fmin(e->minlat, s->items[i].b.lat), e->maxlat = fmax(e->maxlat, s->items[i].b.lat);
-    }
+    ogc_extent_init(e, false);
+    for (size_t i = 0; i < s->len; i++)
+        ogc_extent_add_box(e, s->items[i].b.lon, s->items[i].b.lat, s->items[i].b.lon, s->items[i].b.lat);
 }
 
 static bool territories_meets(struct ogc_run *r, uint32_t item, const struct cql2_geometry *g)

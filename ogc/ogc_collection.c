@@ -1,6 +1,7 @@
 #include "ogc/ogc_collection.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,4 +38,32 @@ long ogc_parse_int_fid(const char *fid)
         return -1;
     long v = strtol(fid, &end, 10);
     return *end || errno || v > INT32_MAX ? -1 : v;
+}
+
+void ogc_extent_init(struct ogc_extent *e, bool temporal)
+{
+    memset(e, 0, sizeof(*e));
+    e->temporal = temporal;
+    e->tmin = e->tmax = DAY_NONE;
+    e->minlon = e->minlat = INFINITY;
+    e->maxlon = e->maxlat = -INFINITY;
+}
+
+void ogc_extent_add_box(struct ogc_extent *e, double minlon, double minlat, double maxlon, double maxlat)
+{
+    e->has_bbox = true;
+    e->minlon = fmin(e->minlon, minlon), e->maxlon = fmax(e->maxlon, maxlon);
+    e->minlat = fmin(e->minlat, minlat), e->maxlat = fmax(e->maxlat, maxlat);
+}
+
+void ogc_extent_add_days(struct ogc_extent *e, int32_t start, int32_t end)
+{
+    if (start != DAY_NONE && (e->tmin == DAY_NONE || start < e->tmin))
+        e->tmin = start;
+    if (end == DAY_NONE) {
+        e->ongoing = true;
+        e->tmax = DAY_NONE;
+    } else if (!e->ongoing && (e->tmax == DAY_NONE || end > e->tmax)) {
+        e->tmax = end;
+    }
 }

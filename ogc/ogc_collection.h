@@ -55,7 +55,14 @@ struct ogc_extent {
     bool temporal;
     int32_t tmin;     /* DAY_NONE: unknown */
     int32_t tmax;     /* DAY_NONE: open (still going) */
+    bool ongoing;     /* some item has no end: tmax stays DAY_NONE */
 };
+
+/* An empty extent; the collections grow it item by item. */
+void ogc_extent_init(struct ogc_extent *e, bool temporal);
+void ogc_extent_add_box(struct ogc_extent *e, double minlon, double minlat, double maxlon, double maxlat);
+/* An item living from start to end (DAY_NONE: unknown start, or no end yet). */
+void ogc_extent_add_days(struct ogc_extent *e, int32_t start, int32_t end);
 
 struct ogc_collection {
     const char *id, *title, *description;
