@@ -4,28 +4,16 @@
  * citycode, lon/lat. Every answer must be a 4xx or 200 with valid JSON.
  * Input: a query string; a first byte 'R' asks /geocode/reverse instead of search. */
 #include "fuzz/fuzz_util.h"
-#include "geo/geocode_index.h"
-#include "server/context.h"
 #include "server/handlers.h"
-
-static struct server_ctx ctx;
-static int loaded;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (!loaded) {
-        loaded = 1;
-        const char *path = getenv("RBMAP_GEOCODER_INDEX");
-        char err[512];
-        ctx.geocoder = gidx_open(path && *path ? path : "var/ban.idx", err, sizeof err);
-        if (!ctx.geocoder)
-            fprintf(stderr, "fuzz_geocode: no index (%s): parameters only\n", err);
-    }
+    struct server_ctx *ctx = fuzz_geocoder_ctx("fuzz_geocode");
     if (size > 4096)
         return 0;
     bool reverse = size && data[0] == 'R';
     char *query = fuzz_cstr(data + reverse, size - reverse);
-    struct request req = {.method = "GET", .path = reverse ? "/geocode/reverse" : "/geocode/search", .ctx = &ctx};
+    struct request req = {.method = "GET", .path = reverse ? "/geocode/reverse" : "/geocode/search", .ctx = ctx};
     fuzz_request_query(&req, query);
     struct response res;
     response_init(&res);

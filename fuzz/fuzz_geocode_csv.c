@@ -5,23 +5,11 @@
  * Input: first byte 'R' for /geocode/reverse/csv; then the multipart body with the
  * boundary "XyZ" (the Content-Type is fixed, fuzz_multipart covers the rest). */
 #include "fuzz/fuzz_util.h"
-#include "geo/geocode_index.h"
-#include "server/context.h"
 #include "server/handlers.h"
-
-static struct server_ctx ctx;
-static int loaded;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (!loaded) {
-        loaded = 1;
-        const char *path = getenv("RBMAP_GEOCODER_INDEX");
-        char err[512];
-        ctx.geocoder = gidx_open(path && *path ? path : "var/ban.idx", err, sizeof err);
-        if (!ctx.geocoder)
-            fprintf(stderr, "fuzz_geocode_csv: no index (%s): the handler answers 503\n", err);
-    }
+    struct server_ctx *ctx = fuzz_geocoder_ctx("fuzz_geocode_csv");
     if (size > 16384)
         return 0;
     bool reverse = size && data[0] == 'R';
@@ -29,7 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *body = malloc(len ? len : 1); /* exact size: ASan sees overreads */
     memcpy(body, data + (size ? 1 : 0), len);
     struct request req = {.method = "POST", .path = reverse ? "/geocode/reverse/csv" : "/geocode/search/csv",
-                          .body = body, .body_len = len, .ctx = &ctx};
+                          .body = body, .body_len = len, .ctx = ctx};
     req.headers[req.n_headers++] = (struct kv){"Content-Type", "multipart/form-data; boundary=XyZ"};
     struct response res;
     response_init(&res);

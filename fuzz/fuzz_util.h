@@ -96,4 +96,23 @@ static inline void fuzz_check_response(const struct response *res)
         json_decref(doc);
     }
 }
+/* The server context of the geocoder harnesses: the real index when one is at hand
+ * (RBMAP_GEOCODER_INDEX, else var/ban.idx), opened on the first call; without one the
+ * handlers answer 503 and only what comes before the search is fuzzed. */
+#include "geo/geocode_index.h"
+#include "server/context.h"
+static inline struct server_ctx *fuzz_geocoder_ctx(const char *harness)
+{
+    static struct server_ctx ctx;
+    static int loaded;
+    if (!loaded) {
+        loaded = 1;
+        const char *path = getenv("RBMAP_GEOCODER_INDEX");
+        char err[512];
+        ctx.geocoder = gidx_open(path && *path ? path : "var/ban.idx", err, sizeof err);
+        if (!ctx.geocoder)
+            fprintf(stderr, "%s: no geocoder index (%s): the handlers answer 503\n", harness, err);
+    }
+    return &ctx;
+}
 #endif

@@ -115,6 +115,7 @@ static const struct int_setting int_settings[] = {
     {"tile_cache_mb", offsetof(struct config, tile_cache_mb), 1, 65536},
     {"reconcile_interval_s", offsetof(struct config, reconcile_interval_s), 1, 86400},
     {"tile_max_age_s", offsetof(struct config, tile_max_age_s), 0, 86400},
+    {"proxy_cache_max_age_s", offsetof(struct config, proxy_cache_max_age_s), 0, 86400},
     {"jwt_clock_skew_s", offsetof(struct config, jwt_clock_skew_s), 0, 600},
     {"ogc_limit_default", offsetof(struct config, ogc_limit_default), 1, 1000000},
     {"ogc_limit_max", offsetof(struct config, ogc_limit_max), 1, 1000000},

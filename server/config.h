@@ -30,6 +30,8 @@ struct config {
     int reconcile_interval_s;  /* reconcile_interval_s = N: memory vs database check */
     char geocoder_index[1024]; /* geocoder_index = FILE (rbmap import-ban)  RBMAP_GEOCODER_INDEX */
     int tile_max_age_s;        /* tile_max_age_s = N: Cache-Control max-age of tiles */
+    int proxy_cache_max_age_s; /* proxy_cache_max_age_s = N: X-Accel-Expires of public tiles, how
+                                  long nginx serves them without asking; 0 = revalidate each time */
     /* Credentials (server/auth.h): the platform's token keys. */
     char jwt_secret[512];      /* jwt_secret = S: HS256 shared secret (>= 32 bytes)  RBMAP_JWT_SECRET */
     char jwt_secret_file[256]; /* jwt_secret_file = FILE: the same, read from a file */

@@ -98,6 +98,7 @@ static int serve_configure(struct config *cfg, int argc, char **argv)
 static void apply_reloadable(struct config *dst, const struct config *src)
 {
     dst->tile_max_age_s = src->tile_max_age_s;
+    dst->proxy_cache_max_age_s = src->proxy_cache_max_age_s;
     dst->db_wait_ms = src->db_wait_ms;
     dst->queue_wait_ms = src->queue_wait_ms;
     dst->max_body_bytes = src->max_body_bytes;
