@@ -5,6 +5,7 @@
 #include "server/audit_log.h"
 #include "server/auth.h"
 #include "server/context.h"
+#include "server/conn_limit.h"
 #include "server/cors.h"
 #include "server/metrics.h"
 #include "server/rate_limit.h"
@@ -25,6 +26,7 @@ struct http_server {
     struct MHD_Daemon *daemon;
     struct server_ctx *ctx;
     struct admission *admission;
+    struct conn_limit *conn_limit; /* per_ip_connection_limit, answered with 503s */
     atomic_int in_flight; /* requests begun and not yet fully sent: what a stop drains */
 };
 
@@ -110,6 +112,38 @@ static void fill_remote_addr(struct MHD_Connection *conn, char *out, size_t outl
         inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)outlen);
     else if (sa->sa_family == AF_INET6)
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)outlen);
+}
+
+/* What rbmap keeps per TCP connection: its client address and whether it was opened
+ * past per_ip_connection_limit (then every request on it gets a 503 and it is closed). */
+struct connection_state {
+    char addr[48];
+    bool over_limit;
+};
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    struct http_server *server = cls;
+    struct connection_state *cs = *socket_context;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        cs = calloc(1, sizeof(*cs));
+        if (!cs)
+            return;
+        fill_remote_addr(conn, cs->addr, sizeof cs->addr);
+        cs->over_limit = !conn_limit_opened(server->conn_limit, cs->addr);
+        *socket_context = cs;
+    } else if (cs) {
+        conn_limit_closed(server->conn_limit, cs->addr);
+        free(cs);
+        *socket_context = NULL;
+    }
+}
+
+static const struct connection_state *connection_state_of(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return info ? info->socket_context : NULL;
 }
 
 static enum MHD_Result send_response(struct MHD_Connection *conn, struct response *res,
@@ -207,7 +241,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     req.ctx = server->ctx;
     req.body = pending->body.data;
     req.body_len = pending->body.len;
-    fill_remote_addr(conn, req.remote_addr, sizeof req.remote_addr);
+    const struct connection_state *cs = connection_state_of(conn);
+    if (cs)
+        snprintf(req.remote_addr, sizeof req.remote_addr, "%s", cs->addr);
+    else
+        fill_remote_addr(conn, req.remote_addr, sizeof req.remote_addr);
     struct collect_state params = {req.params, REQUEST_MAX_PARAMS, 0, 0};
     MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_value, &params);
     req.n_params = params.n;
@@ -220,7 +258,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     int index = -1;
     struct cors_decision cors;
     cors_decide(server->ctx->cfg->cors_origins, request_header(&req, "Origin"), &cors);
-    if (pending->body_too_large)
+    if (cs && cs->over_limit) {
+        metrics_count_rejection(server->ctx->metrics, METRICS_REJECT_CONNECTIONS);
+        response_error(&res, 503, "too many open connections from %s (per_ip_connection_limit = %d); reuse one",
+                       req.remote_addr, server->ctx->cfg->per_ip_connection_limit);
+        response_set_header(&res, "Retry-After", "1");
+        response_set_header(&res, "Connection", "close");
+    } else if (pending->body_too_large)
         response_error(&res, 413, "request body larger than %zu bytes", server->ctx->cfg->max_body_bytes);
     else if (params.overflow)
         response_error(&res, 400, "too many query parameters (at most %d)", REQUEST_MAX_PARAMS);
@@ -287,22 +331,31 @@ struct http_server *http_server_start(struct server_ctx *ctx, char *err, size_t 
     server->ctx = ctx;
     /* cfg->threads run handlers; queue_max more threads may wait for one (admission.h). */
     server->admission = admission_create(cfg->threads, cfg->queue_max);
-    if (!server->admission) {
+    server->conn_limit = conn_limit_create(cfg->per_ip_connection_limit);
+    if (!server->admission || !server->conn_limit) {
         snprintf(err, errlen, "out of memory");
+        admission_destroy(server->admission);
+        conn_limit_destroy(server->conn_limit);
         free(server);
         return NULL;
     }
+    /* Connections past per_ip_connection_limit get a 503 (conn_limit.h); libmicrohttpd
+     * only drops, on accept, those past twice the limit: a flood of idle connections
+     * from one address still cannot take every slot. */
+    unsigned int hard_per_ip = cfg->per_ip_connection_limit > 0 ? 2u * (unsigned int)cfg->per_ip_connection_limit : 0;
     server->daemon = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG, (uint16_t)cfg->listen_port, NULL, NULL,
         on_request, server, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE,
         (unsigned int)(cfg->threads + cfg->queue_max), MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg->connection_timeout_s,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cfg->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-        (unsigned int)cfg->per_ip_connection_limit, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_NOTIFY_COMPLETED, on_completed, server, MHD_OPTION_END);
+        hard_per_ip, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
+        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_NOTIFY_COMPLETED, on_completed, server,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, server, MHD_OPTION_END);
     if (!server->daemon) {
         snprintf(err, errlen, "cannot listen on %s:%d (address in use or not permitted)", cfg->listen_host,
                  cfg->listen_port);
         admission_destroy(server->admission);
+        conn_limit_destroy(server->conn_limit);
         free(server);
         return NULL;
     }
@@ -322,5 +375,6 @@ void http_server_stop(struct http_server *server, int drain_seconds)
     MHD_stop_daemon(server->daemon);
     metrics_attach_admission(server->ctx->metrics, NULL);
     admission_destroy(server->admission);
+    conn_limit_destroy(server->conn_limit); /* after MHD_stop_daemon: every connection closed */
     free(server);
 }

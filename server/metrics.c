@@ -32,7 +32,8 @@ struct metrics {
     struct admission *admission;  /* NULL until the HTTP front end attaches it */
 };
 
-static const char *const rejection_names[METRICS_REJECT_COUNT] = {"rate_limit", "auth_failures", "cors"};
+static const char *const rejection_names[METRICS_REJECT_COUNT] = {"rate_limit", "auth_failures", "cors",
+                                                                     "per_ip_connections"};
 
 void metrics_count_rejection(struct metrics *m, enum metrics_rejection reason)
 {

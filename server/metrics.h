@@ -22,6 +22,7 @@ enum metrics_rejection {
     METRICS_REJECT_RATE_LIMIT,    /* 429: the credential's or address's bucket is empty */
     METRICS_REJECT_AUTH_FAILURES, /* 429: too many failed credential checks from an address */
     METRICS_REJECT_CORS,          /* 403: a preflight from an origin not in cors_origins */
+    METRICS_REJECT_CONNECTIONS,   /* 503: a connection past per_ip_connection_limit */
     METRICS_REJECT_COUNT
 };
 void metrics_count_rejection(struct metrics *m, enum metrics_rejection reason);

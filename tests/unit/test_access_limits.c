@@ -1,6 +1,7 @@
-/* Token buckets (server/rate_limit.h) with an explicit clock, and CORS decisions
- * (server/cors.h). */
+/* Token buckets (server/rate_limit.h) with an explicit clock, CORS decisions
+ * (server/cors.h) and open connections per address (server/conn_limit.h). */
 #include "server/audit_log.h"
+#include "server/conn_limit.h"
 #include "server/cors.h"
 #include "server/rate_limit.h"
 #include "tests/unit/unit.h"
@@ -138,6 +139,39 @@ static void test_audit_selection(void)
     CHECK(!audited(T, "health", "/health", NULL, 200));
 }
 
+static void test_connections_per_address(void)
+{
+    struct conn_limit *cl = conn_limit_create(2);
+    CHECK(cl);
+    CHECK(conn_limit_opened(cl, "127.0.0.1"));
+    CHECK(conn_limit_opened(cl, "127.0.0.1"));
+    CHECK(!conn_limit_opened(cl, "127.0.0.1")); /* the third is one too many */
+    CHECK(conn_limit_opened(cl, "127.0.0.2"));  /* another address has its own count */
+    CHECK(conn_limit_open_count(cl, "127.0.0.1") == 3 && conn_limit_open_count(cl, "127.0.0.2") == 1);
+    conn_limit_closed(cl, "127.0.0.1");
+    conn_limit_closed(cl, "127.0.0.1");
+    CHECK(conn_limit_opened(cl, "127.0.0.1")); /* two open again (one over + this one) */
+    CHECK(!conn_limit_opened(cl, "127.0.0.1"));
+    for (int i = 0; i < 3; i++)
+        conn_limit_closed(cl, "127.0.0.1");
+    conn_limit_closed(cl, "127.0.0.2");
+    CHECK(conn_limit_open_count(cl, "127.0.0.1") == 0 && conn_limit_open_count(cl, "127.0.0.2") == 0);
+    conn_limit_closed(cl, "10.0.0.9"); /* never opened: ignored */
+    /* Many addresses at once land in shared buckets and are told apart. */
+    char addr[32];
+    for (int i = 0; i < 1000; i++) {
+        snprintf(addr, sizeof addr, "10.0.%d.%d", i / 250, i % 250);
+        CHECK(conn_limit_opened(cl, addr) && conn_limit_opened(cl, addr) && !conn_limit_opened(cl, addr));
+    }
+    CHECK(conn_limit_open_count(cl, "10.0.3.249") == 3);
+    conn_limit_destroy(cl); /* frees what is still counted (LeakSanitizer checks) */
+    struct conn_limit *unlimited = conn_limit_create(0);
+    for (int i = 0; i < 100; i++)
+        CHECK(conn_limit_opened(unlimited, "::1"));
+    conn_limit_destroy(unlimited);
+    CHECK(conn_limit_opened(NULL, "x")); /* no table: nothing refused */
+}
+
 int main(void)
 {
     RUN(test_audit_selection);
@@ -145,5 +179,6 @@ int main(void)
     RUN(test_slow_rate_gives_long_retry_after);
     RUN(test_table_is_bounded_and_evicts_the_idle);
     RUN(test_cors);
+    RUN(test_connections_per_address);
     return UNIT_REPORT();
 }
