@@ -24,6 +24,7 @@ struct layer_sync {
     bool initial_load_ok;
     bool ever_connected;
     struct changelog_cursor cursor; /* poll mode; set before the initial load */
+    double settle_at;               /* sync thread only: when changes_settled is due (0: not due) */
     pthread_mutex_t lock;           /* guards status */
     struct layer_sync_status status;
 };
@@ -57,14 +58,24 @@ static void count(struct layer_sync *sync, uint64_t *counter)
     pthread_mutex_unlock(&sync->lock);
 }
 
+/* changes_settled is due LAYER_SYNC_SETTLE_S after the first change since the last
+ * call: not pushed back by later changes, so a steady stream of edits still gets it. */
+static void schedule_settled(struct layer_sync *sync)
+{
+    if (sync->settle_at == 0)
+        sync->settle_at = now_seconds() + LAYER_SYNC_SETTLE_S;
+}
+
 static void report_area(struct layer_sync *sync, const double box[4])
 {
+    schedule_settled(sync);
     if (sync->hooks.area_changed)
         sync->hooks.area_changed(sync->hooks.ctx, box[0], box[1], box[2], box[3]);
 }
 
 static void report_all(struct layer_sync *sync)
 {
+    schedule_settled(sync);
     if (sync->hooks.all_changed)
         sync->hooks.all_changed(sync->hooks.ctx);
 }
@@ -281,6 +292,11 @@ static void *sync_thread(void *arg)
             if (reconcile(sync, conn) < 0 && PQstatus(conn) != CONNECTION_OK)
                 goto connection_lost;
         }
+        if (sync->settle_at > 0 && now_seconds() >= sync->settle_at) {
+            sync->settle_at = 0;
+            if (sync->hooks.changes_settled)
+                sync->hooks.changes_settled(sync->hooks.ctx);
+        }
         if (PQstatus(conn) == CONNECTION_OK)
             continue;
     connection_lost:
@@ -353,6 +369,7 @@ struct layer_sync *layer_sync_start(const struct layer_sync_options *opt, struct
         layer_sync_stop(sync);
         return NULL;
     }
+    sync->settle_at = now_seconds() + LAYER_SYNC_SETTLE_S; /* the load's temporary memory too */
     if (pthread_create(&sync->thread, NULL, sync_thread, sync) != 0) {
         snprintf(err, errlen, "cannot start the sync thread");
         close(sync->stop_pipe[0]);

@@ -21,7 +21,13 @@ struct layer_sync_hooks {
     void (*area_changed)(void *ctx, double minlon, double minlat, double maxlon, double maxlat);
     /* Everything may have changed (bulk load, reconcile, reconnect). */
     void (*all_changed)(void *ctx);
+    /* Called from the sync thread LAYER_SYNC_SETTLE_S after a change was applied (and
+     * after the start), at most once per LAYER_SYNC_SETTLE_S however many changes
+     * come: the replaced layers have been freed by then (requests hold a snapshot for
+     * milliseconds), so this is when to give freed memory back to the system. */
+    void (*changes_settled)(void *ctx);
 };
+#define LAYER_SYNC_SETTLE_S 2.0
 
 struct layer_sync_options {
     const char *conninfo;

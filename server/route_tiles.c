@@ -74,6 +74,7 @@ static void send_tile_buf(struct request *req, struct response *res, const void 
     response_set_header(res, "ETag", etag);
     response_set_header(res, "Vary", "Accept-Encoding");
     tiles_set_cache_headers(req, res);
+    tiles_set_proxy_expiry(req, res);
     const char *inm = request_header(req, "If-None-Match");
     if (inm && etag_list_matches(inm, etag)) {
         res->status = 304;

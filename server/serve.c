@@ -25,6 +25,7 @@
 #include "tiles/tile_cache.h"
 
 #include <getopt.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -185,6 +186,19 @@ static void evict_area(void *arg, double minlon, double minlat, double maxlon, d
 
 static void evict_all(void *arg) { tile_cache_clear(arg); }
 
+/* The layers settled after a change: the replaced snapshot, cluster indexes and evicted
+ * tiles are free, but glibc keeps freed memory in each thread's arena at its
+ * high-water mark (RSS grew by steps with every edit until ~15 edits, docs/soak.md).
+ * malloc_trim gives the free pages of every arena back; a few ms, once per settled
+ * batch of changes, on the sync thread. */
+static void return_freed_memory(void *arg)
+{
+    (void)arg;
+#ifdef __GLIBC__
+    malloc_trim(0);
+#endif
+}
+
 /* Memory layers, the tile cache and the thread that keeps them equal to the database. */
 static int start_layers(struct server_ctx *ctx)
 {
@@ -199,7 +213,8 @@ static int start_layers(struct server_ctx *ctx)
         return -1;
     struct layer_sync_options opt = {.conninfo = cfg->db, .reconcile_interval_s = cfg->reconcile_interval_s,
                                      .poll_ms = cfg->changelog_poll_ms, .statement_timeout_ms = cfg->statement_timeout_ms};
-    struct layer_sync_hooks hooks = {.ctx = ctx->tiles, .area_changed = evict_area, .all_changed = evict_all};
+    struct layer_sync_hooks hooks = {.ctx = ctx->tiles, .area_changed = evict_area, .all_changed = evict_all,
+                                     .changes_settled = return_freed_memory};
     char err[1024];
     ctx->sync = layer_sync_start(&opt, ctx->sites, ctx->actions, &hooks, true, err, sizeof err);
     if (!ctx->sync)

@@ -17,13 +17,17 @@ void tiles_set_cache_headers(const struct request *req, struct response *res)
 {
     char value[64];
     int max_age = req->ctx ? req->ctx->cfg->tile_max_age_s : 5;
-    bool public = req->scope.kind == SCOPE_PUBLIC;
-    snprintf(value, sizeof value, "%s, max-age=%d", public ? "public" : "private", max_age);
+    snprintf(value, sizeof value, "%s, max-age=%d", req->scope.kind == SCOPE_PUBLIC ? "public" : "private", max_age);
     response_set_header(res, "Cache-Control", value);
-    if (!public)
+}
+
+void tiles_set_proxy_expiry(const struct request *req, struct response *res)
+{
+    if (req->scope.kind != SCOPE_PUBLIC)
         return;
     /* "@1" is an absolute expiry (1 s after 1970): nginx stores the answer (a plain 0
      * would forbid that) but takes it as stale from the start. */
+    char value[16];
     int proxy_age = req->ctx ? req->ctx->cfg->proxy_cache_max_age_s : 0;
     if (proxy_age > 0)
         snprintf(value, sizeof value, "%d", proxy_age);

@@ -154,12 +154,17 @@ def test_two_instances_behind_nginx_agree_and_see_an_edit(demo_dsn, start_server
         with psycopg2.connect(demo_dsn) as conn, conn.cursor() as cur:
             cur.execute("UPDATE shantytowns SET fk_city = %s, updated_at = now() WHERE shantytown_id = %s",
                         (elsewhere, sid))
-        for name, url, limit in (("listen", listening.url, 1.0), ("changelog", polling.url, 1.0),
-                                 ("nginx", front, 1.0)):
-            seen = wait_until(lambda: bubble_sites(url, tmp_path, "93")[0] == before - 1, limit + 1)
-            assert seen is not None, f"{name} did not see the edit"
-            timings[name] = time.monotonic() - edited
-            assert timings[name] <= limit, f"{name} saw the edit after {timings[name]:.2f} s"
+        # The three are asked in turn, so each time is its own (not one after the other's).
+        watched = {"listen": listening.url, "changelog": polling.url, "nginx": front}
+        while watched and time.monotonic() - edited < 2.0:
+            for name, url in list(watched.items()):
+                if bubble_sites(url, tmp_path, "93")[0] == before - 1:
+                    timings[name] = time.monotonic() - edited
+                    del watched[name]
+            time.sleep(0.02)
+        assert not watched, f"{sorted(watched)} did not see the edit within 2 s"
+        for name, took in timings.items():
+            assert took <= 1.0, f"{name} saw the edit after {took:.2f} s"
         # Both instances again give identical bytes and ETags after the edit.
         a = http_get(listening.url + f"/tiles/territories/8/{x}/{y}.mvt")
         b = http_get(polling.url + f"/tiles/territories/8/{x}/{y}.mvt")

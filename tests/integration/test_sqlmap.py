@@ -7,6 +7,11 @@ before its handler). The server runs with the national scope by default, so filt
 reach real sites, and writes an access log: each run must have sent a real number of
 requests, so a sqlmap that silently did nothing fails the test.
 
+POST bodies (POST_TARGETS) are tested too: the multipart CSV uploads of the batch
+geocoder (every form part and every CSV cell) and /reproject's JSON and CSV bodies.
+sqlmap injects where the body has a `*` marker; each marker is named in the row, and
+every POST route of server/routes.c must have a row.
+
 API keys travel in `Authorization: Basic base64(id:secret)`, which sqlmap cannot
 inject into directly; a small relay in this test takes `?id=..&secret=..`, builds the
 header and forwards the request, so sqlmap's payloads land in the key id and secret.
@@ -52,6 +57,33 @@ TARGETS = [
     ("wms", "/wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS=sites&STYLES=&CRS=EPSG:4326"
             "&BBOX=48.8,2.2,49.0,2.5&WIDTH=256&HEIGHT=256&FORMAT=image/png",
      ["LAYERS", "CRS", "BBOX", "STYLES"]),
+]
+
+
+def form(parts, csv):
+    """A multipart/form-data body (boundary XyZ): form parts, then the CSV file part."""
+    out = "".join(f'--XyZ\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n' for k, v in parts)
+    return (out + '--XyZ\r\nContent-Disposition: form-data; name="data"; filename="in.csv"\r\n'
+            f'Content-Type: text/csv\r\n\r\n{csv}\r\n--XyZ--\r\n')
+
+
+MULTIPART = "multipart/form-data; boundary=XyZ"
+# (name, path and query, Content-Type, body with a `*` after each injected value, what
+# each marker is, in body order). Every POST route of server/routes.c needs a row.
+POST_TARGETS = [
+    ("geocode-search-csv", "/geocode/search/csv", MULTIPART,
+     form([("columns", "address*"), ("postcode", "postcode*"), ("citycode", "citycode*"),
+           ("result_columns", "result_label*"), ("delimiter", ",*")],
+          "address,postcode,citycode\r\n8 bd du port*,95000*,95127*"),
+     ["part columns", "part postcode", "part citycode", "part result_columns", "part delimiter",
+      "CSV address", "CSV postcode", "CSV citycode"]),
+    ("geocode-reverse-csv", "/geocode/reverse/csv", MULTIPART,
+     form([("result_columns", "result_citycode*")], "name,lat,lon\r\nsite*,48.8690*,2.3310*"),
+     ["part result_columns", "CSV name", "CSV lat", "CSV lon"]),
+    ("reproject-json", "/reproject?from=EPSG:4326&to=EPSG:2154", "application/json",
+     '{"coordinates": [[2.35*, 48.85*], [5.37, 43.30*]]}', ["x", "y", "second y"]),
+    ("reproject-csv", "/reproject?from=EPSG:4326&to=EPSG:2154", "text/csv",
+     "id,x,y\n1*,2.35*,48.85*\n", ["id", "x", "y"]),
 ]
 MIN_REQUESTS_PER_PARAM = 20
 TIMEOUT_S = 150  # every run together, in parallel
@@ -110,8 +142,15 @@ def access_log_lines(srv):
         return 0
 
 
-def run_sqlmap(name, url, params, outdir):
-    cmd = [SQLMAP, "-u", url, "-p", ",".join(params), "--batch", "--level", "1", "--risk", "1",
+def post_routes():
+    """The POST routes of server/routes.c, trailing slashes folded."""
+    with open(os.path.join(ROOT, "server", "routes.c")) as f:
+        return {p.rstrip("/") for p in re.findall(r'\{"POST", "([^"]+)"', f.read())}
+
+
+def run_sqlmap(name, url, params, outdir, body=None, content_type=None):
+    inject = ["--data", body, "--headers", f"Content-Type: {content_type}"] if body else ["-p", ",".join(params)]
+    cmd = [SQLMAP, "-u", url, *inject, "--batch", "--level", "1", "--risk", "1",
            "--flush-session", "--output-dir", str(outdir), "--technique=BEUST", "--time-sec", "1",
            "--timeout", "10", "--retries", "0", "--threads", "4", "--disable-coloring", "--skip-waf",
            "--ignore-code", "400,401,404,503", "--dbms", "PostgreSQL"]
@@ -133,21 +172,31 @@ def test_sqlmap_finds_nothing_injectable(injection_server):
             continue
         assert status < 500, f"{name}: the clean request already fails with {status}: {body[:300]!r}"
         runs.append((name, base + path, params))
-    print(f"sqlmap targets: {[r[0] for r in runs]}; not implemented yet (501): {skipped}")
     assert len(runs) >= 7
+    assert post_routes() == {t[1].split("?")[0] for t in POST_TARGETS}, "a POST route has no row in POST_TARGETS"
+    for name, path, content_type, body, labels in POST_TARGETS:
+        assert body.count("*") == len(labels), name
+        clean = body.replace("*", "").encode()
+        status, _, answer = http_request("POST", srv.url + path, clean, {"Content-Type": content_type})
+        assert status == 200, f"{name}: the clean request fails with {status}: {answer[:300]!r}"
+        runs.append((name, srv.url + path, labels, body, content_type))
+    print(f"sqlmap targets: {[r[0] for r in runs]}; not implemented yet (501): {skipped}")
 
     before = access_log_lines(srv)
     with ThreadPoolExecutor(max_workers=4) as pool:
-        results = list(pool.map(lambda r: run_sqlmap(r[0], r[1], r[2], srv.tmp / f"out-{r[0]}"), runs))
+        results = list(pool.map(lambda r: run_sqlmap(r[0], r[1], r[2], srv.tmp / f"out-{r[0]}", *r[3:]), runs))
     sent = access_log_lines(srv) - before
     print(f"sqlmap sent {sent} requests to rbmap")
     wanted = MIN_REQUESTS_PER_PARAM * sum(len(r[2]) for r in runs)
     assert sent >= wanted, f"sqlmap sent only {sent} requests (expected at least {wanted}): broken run?"
 
-    for (name, _, params), (_, rc, out) in zip(runs, results):
+    for (name, _, params, *post), (_, rc, out) in zip(runs, results):
         assert rc == 0, f"{name}: sqlmap exited with {rc}:\n{out[-3000:]}"
         assert "identified the following injection point" not in out, f"{name}: INJECTABLE\n{out[-5000:]}"
         assert not re.search(r"parameter '[^']+' (is|appears to be) .*injectable", out), f"{name}:\n{out[-5000:]}"
-        for p in params:
-            tested = re.search(rf"(GET|URI) parameter '{re.escape(p)}' does not seem to be injectable", out)
+        for i, p in enumerate(params):
+            if post:  # markers are numbered in body order: "(custom) POST parameter 'MULTIPART #2*'"
+                tested = re.search(rf"POST parameter '(\w+ )?#{i + 1}\*' does not seem to be injectable", out)
+            else:
+                tested = re.search(rf"(GET|URI) parameter '{re.escape(p)}' does not seem to be injectable", out)
             assert tested, f"{name}: sqlmap did not report testing parameter {p}:\n{out[-3000:]}"
