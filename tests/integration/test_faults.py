@@ -341,15 +341,17 @@ def test_sighup_reloads_configuration_without_dropping_connections(cluster, star
     srv = start_server(cluster.dsn, ["--config", str(conf)])
     x, y = tile_of(*MARSEILLE, 8)
     path = f"/tiles/territories/8/{x}/{y}.mvt"
-    assert "max-age=5" in http_get(srv.url + path)[1]["Cache-Control"]
+    headers = http_get(srv.url + path)[1]
+    assert "max-age=5" in headers["Cache-Control"] and headers["X-Accel-Expires"] == "@1"
     result = {}
     wrk = threading.Thread(target=lambda: result.update(zip(("statuses", "errors", "out"),
                                                            run_wrk(srv.url, tmp_path, seconds=3, connections=8))))
     wrk.start()
     time.sleep(1.0)
-    conf.write_text(f"tile_max_age_s = 77\naccess_log = {log2}\nthreads = 99\n")
+    conf.write_text(f"tile_max_age_s = 77\nproxy_cache_max_age_s = 3\naccess_log = {log2}\nthreads = 99\n")
     srv.proc.send_signal(signal.SIGHUP)
     assert wait_until(lambda: "max-age=77" in http_get(srv.url + path)[1]["Cache-Control"], 2) is not None
+    assert http_get(srv.url + path)[1]["X-Accel-Expires"] == "3"
     wrk.join()
     assert result["errors"] == [0, 0, 0, 0], result["out"]
     assert set(result["statuses"]) <= {"200", "204"}, result["out"]
