@@ -9,10 +9,11 @@ RBMAP_SOAK_CONNECTIONS (default 50). Asserts:
     no-op UPDATE: the data stays as it is, but each one makes every instance build a new
     snapshot, rebuild the cluster views and evict tiles, which is what grew RSS), and
     VmRSS at the end of the first third (caches warm: the URL list is fixed) and at the
-    end differ by less than 5 %, and the end is less than 5 % above VmRSS before the
-    load (the memory freed by replaced snapshots goes back to the system: without that,
-    glibc's per-thread arenas kept it and the end was 6 to 18 % above; with it, about
-    10 % below, see docs/soak.md).
+    end differ by less than 5 %;
+  - memory goes back to the system: after the load, one more edit, and 4 s later (the
+    server trims 2 s after a change) VmRSS is less than 5 % above VmRSS before the
+    load (without the trim glibc's per-thread arenas keep their high-water mark; see
+    docs/soak.md).
 The release binary (build/rbmap, or RBMAP_RELEASE_BIN) is used: ASan's shadow memory
 and quarantine would make RSS meaningless.
 """
@@ -121,8 +122,8 @@ def snapshot_version(srv):
 
 def edit_sites_until(demo_dsn, stop, every_s):
     """No-op edits of sites in the 93 (under several tiles of the mix), one every
-    every_s seconds until stop is set; returns how many were made. The UPDATE writes
-    the values the rows already hold: the demo data stays as it is."""
+    every_s seconds until stop is set (once at least); returns how many were made. The
+    UPDATE writes the values the rows already hold: the demo data stays as it is."""
     conn = psycopg2.connect(demo_dsn)
     conn.autocommit = True
     made = 0
@@ -132,7 +133,7 @@ def edit_sites_until(demo_dsn, stop, every_s):
                         " WHERE c.fk_departement = '93' AND s.status = 'open' ORDER BY 1 LIMIT 5")
             ids = [r[0] for r in cur.fetchall()]
             assert ids
-            while not stop.wait(every_s):
+            while made == 0 or not stop.wait(every_s):
                 cur.execute("UPDATE shantytowns SET updated_at = updated_at WHERE shantytown_id = %s",
                             (ids[made % len(ids)],))
                 made += 1
@@ -186,10 +187,15 @@ def test_soak_mixed_load_no_errors_flat_rss(release_server, demo_dsn, tmp_path):
     growth = (rss_end - rss_warm) / rss_warm
     time.sleep(0.5)  # the last edit's batch window
     snapshots = snapshot_version(srv) - version_before
+    # Idle again: one more edit, then past the 2 s after which the server trims.
+    edit_sites_until(demo_dsn, stop, EDIT_EVERY_S)
+    time.sleep(4)
+    rss_idle = rss_kb(srv.proc.pid)
     report = (f"soak {SECONDS} s, {CONNECTIONS} connections: {total} requests ({total / SECONDS:.0f}/s), "
               f"status {status}, socket errors connect={res['connect']} read={res['read']} write={res['write']} "
               f"timeout={res['timeout']}, latency p50 {res['p50_ms']:.1f} ms p99 {res['p99_ms']:.1f} ms "
-              f"max {res['max_ms']:.0f} ms; VmRSS before the load {rss_start} kB, after warm-up {rss_warm} kB, end {rss_end} kB "
+              f"max {res['max_ms']:.0f} ms; VmRSS before the load {rss_start} kB, idle after it {rss_idle} kB, "
+              f"after warm-up {rss_warm} kB, end {rss_end} kB "
               f"({growth * 100:+.2f} %), peak {rss_peak} kB; {edits[0] if edits else 0} edits, "
               f"{snapshots} new snapshots")
     print(report)
@@ -207,6 +213,6 @@ def test_soak_mixed_load_no_errors_flat_rss(release_server, demo_dsn, tmp_path):
     assert abs(share_404 - expected_404) < 0.02, f"404 share {share_404:.3f}, expected {expected_404:.3f}: {report}"
     assert edits and edits[0] >= SECONDS / EDIT_EVERY_S / 2 and snapshots >= edits[0], report
     assert growth < RSS_GROWTH_MAX, report
-    assert rss_end < rss_start * (1 + RSS_GROWTH_MAX), f"freed memory not returned to the system? {report}"
+    assert rss_idle < rss_start * (1 + RSS_GROWTH_MAX), f"freed memory not returned to the system? {report}"
     srv.proc.poll()
     assert srv.proc.returncode is None, "rbmap died during the soak"
