@@ -11,9 +11,10 @@
 #include <string.h>
 
 /* 1/a scaled so that straight = ((2 * 255 * c + a) * recip[a]) >> 25 equals
- * (255 * c + a / 2) / a for every 0 <= c <= a <= 255 (checked exhaustively by
- * tests/unit/test_wms.c): a multiplication instead of three divisions per pixel, which
- * counts on maps of overlapping translucent markers. */
+ * (255 * c + a / 2) / a for every 0 <= c <= a <= 255, and c itself when a is 255, 0
+ * when a is 0 (checked exhaustively by tests/unit/test_png.c): a multiplication
+ * instead of three divisions per pixel and no branch, which counts on maps of
+ * overlapping translucent markers. */
 static void unpremultiply_table(uint32_t recip[256])
 {
     recip[0] = 0;
@@ -27,31 +28,30 @@ static inline uint8_t straight(uint32_t c, uint32_t a, const uint32_t recip[256]
 }
 
 /* cairo ARGB32 is premultiplied, native-endian 32-bit words; PNG/JPEG want straight
- * RGB(A) bytes. */
-static void unpremultiply_row(const uint32_t *src, int width, uint8_t *dst, bool alpha, const uint32_t recip[256])
+ * RGB(A) bytes (recip: NULL for RGB of an opaque surface). */
+static void unpremultiply_row(const uint32_t *src, int width, uint8_t *dst, const uint32_t *recip)
 {
-    if (alpha) { /* most rows of an overlay are empty: one vectorisable pass finds them */
-        uint32_t any = 0;
-        for (int x = 0; x < width; x++)
-            any |= src[x];
-        if (!any) {
-            memset(dst, 0, (size_t)width * 4);
-            return;
+    if (!recip) {
+        for (int x = 0; x < width; x++, dst += 3) {
+            dst[0] = (uint8_t)(src[x] >> 16);
+            dst[1] = (uint8_t)(src[x] >> 8);
+            dst[2] = (uint8_t)src[x];
         }
+        return;
     }
-    for (int x = 0; x < width; x++) {
-        uint32_t p = src[x];
-        uint32_t a = p >> 24, r = (p >> 16) & 0xff, g = (p >> 8) & 0xff, b = p & 0xff;
-        if (alpha && a != 0 && a != 255) {
-            r = straight(r, a, recip);
-            g = straight(g, a, recip);
-            b = straight(b, a, recip);
-        }
-        *dst++ = (uint8_t)r;
-        *dst++ = (uint8_t)g;
-        *dst++ = (uint8_t)b;
-        if (alpha)
-            *dst++ = (uint8_t)a;
+    uint32_t any = 0; /* most rows of an overlay are empty: one vectorisable pass finds them */
+    for (int x = 0; x < width; x++)
+        any |= src[x];
+    if (!any) {
+        memset(dst, 0, (size_t)width * 4);
+        return;
+    }
+    for (int x = 0; x < width; x++, dst += 4) {
+        uint32_t p = src[x], a = p >> 24;
+        dst[0] = straight((p >> 16) & 0xff, a, recip);
+        dst[1] = straight((p >> 8) & 0xff, a, recip);
+        dst[2] = straight(p & 0xff, a, recip);
+        dst[3] = (uint8_t)a;
     }
 }
 
@@ -72,8 +72,8 @@ bool image_encode_png(cairo_surface_t *surface, bool alpha, struct buf *out)
     for (int y = 0; y < height; y++) {
         uint8_t *row = scanlines + (size_t)y * row_len;
         row[0] = 0; /* filter None (see the header) */
-        unpremultiply_row((const uint32_t *)(const void *)(data + (size_t)y * (size_t)stride), width, row + 1, alpha,
-                          recip);
+        unpremultiply_row((const uint32_t *)(const void *)(data + (size_t)y * (size_t)stride), width, row + 1,
+                          alpha ? recip : NULL);
     }
     bool ok = png_write(scanlines, width, height, alpha, out);
     free(scanlines);
@@ -125,7 +125,7 @@ bool image_encode_jpeg(cairo_surface_t *surface, struct buf *out)
     jpeg_start_compress(&cinfo, TRUE);
     while (cinfo.next_scanline < cinfo.image_height) {
         unpremultiply_row((const uint32_t *)(const void *)(data + (size_t)cinfo.next_scanline * (size_t)stride), width,
-                          row, false, NULL);
+                          row, NULL);
         JSAMPROW rows[1] = {row};
         jpeg_write_scanlines(&cinfo, rows, 1);
     }

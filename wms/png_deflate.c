@@ -1,6 +1,7 @@
 #include "wms/png_deflate.h"
 
 #include <libdeflate.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Deflate writes bits least significant first and Huffman codes most significant bit
@@ -9,6 +10,8 @@ struct bit_writer {
     struct buf *out;
     uint64_t bits;
     int n;
+    size_t pending;        /* bytes waiting in chunk */
+    uint8_t chunk[16384];  /* written to out in one append when full */
     bool in_fixed_block;
     uint16_t literal[288]; /* reversed fixed code of each literal/length symbol */
     uint8_t literal_len[288];
@@ -33,13 +36,32 @@ static void fixed_codes(struct bit_writer *w)
     }
 }
 
-static void put_bits(struct bit_writer *w, uint32_t value, int count)
+static void flush_chunk(struct bit_writer *w)
+{
+    buf_append(w->out, w->chunk, w->pending);
+    w->pending = 0;
+}
+
+static void put_byte(struct bit_writer *w, uint8_t b)
+{
+    w->chunk[w->pending++] = b;
+    if (w->pending == sizeof w->chunk)
+        flush_chunk(w);
+}
+
+static inline void put_bits(struct bit_writer *w, uint32_t value, int count)
 {
     w->bits |= (uint64_t)value << w->n;
     w->n += count;
     if (w->n >= 32) {
-        uint8_t b[4] = {(uint8_t)w->bits, (uint8_t)(w->bits >> 8), (uint8_t)(w->bits >> 16), (uint8_t)(w->bits >> 24)};
-        buf_append(w->out, b, 4);
+        if (w->pending + 4 > sizeof w->chunk)
+            flush_chunk(w);
+        uint8_t *p = w->chunk + w->pending;
+        p[0] = (uint8_t)w->bits;
+        p[1] = (uint8_t)(w->bits >> 8);
+        p[2] = (uint8_t)(w->bits >> 16);
+        p[3] = (uint8_t)(w->bits >> 24);
+        w->pending += 4;
         w->bits >>= 32;
         w->n -= 32;
     }
@@ -49,14 +71,14 @@ static void put_bits(struct bit_writer *w, uint32_t value, int count)
 static void align(struct bit_writer *w)
 {
     while (w->n > 0) {
-        buf_putc(w->out, (char)(w->bits & 0xff));
+        put_byte(w, (uint8_t)(w->bits & 0xff));
         w->bits >>= 8;
         w->n = w->n > 8 ? w->n - 8 : 0;
     }
     w->bits = 0;
 }
 
-static void put_symbol(struct bit_writer *w, unsigned sym) { put_bits(w, w->literal[sym], w->literal_len[sym]); }
+static inline void put_symbol(struct bit_writer *w, unsigned sym) { put_bits(w, w->literal[sym], w->literal_len[sym]); }
 
 static void open_fixed(struct bit_writer *w)
 {
@@ -87,8 +109,11 @@ static void put_literals(struct bit_writer *w, const uint8_t *p, size_t n)
         uint16_t chunk = n > 65535 ? 65535 : (uint16_t)n;
         put_bits(w, 0, 3); /* not final, stored */
         align(w);
-        uint8_t head[4] = {(uint8_t)chunk, (uint8_t)(chunk >> 8), (uint8_t)~chunk, (uint8_t)(~chunk >> 8)};
-        buf_append(w->out, head, 4);
+        put_byte(w, (uint8_t)chunk);
+        put_byte(w, (uint8_t)(chunk >> 8));
+        put_byte(w, (uint8_t)~chunk);
+        put_byte(w, (uint8_t)(~chunk >> 8));
+        flush_chunk(w);
         buf_append(w->out, p, chunk);
         p += chunk;
         n -= chunk;
@@ -120,6 +145,27 @@ static void put_run(struct bit_writer *w, size_t len, int distance)
     }
 }
 
+/* The first position >= i where a byte equals the one `distance` before (len when
+ * none): eight bytes at a time, the lowest equal byte found with the zero-byte trick
+ * on their XOR (little-endian order). */
+static size_t next_repeat(const uint8_t *data, size_t len, size_t i, int distance)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    while (i + 8 <= len) {
+        uint64_t a, b;
+        memcpy(&a, data + i, 8);
+        memcpy(&b, data + i - (size_t)distance, 8);
+        uint64_t x = a ^ b, zero = (x - 0x0101010101010101u) & ~x & 0x8080808080808080u;
+        if (zero)
+            return i + (size_t)__builtin_ctzll(zero) / 8;
+        i += 8;
+    }
+#endif
+    while (i < len && data[i] != data[i - (size_t)distance])
+        i++;
+    return i;
+}
+
 /* Length of the run starting at i: bytes equal to the one `distance` before. */
 static size_t run_length(const uint8_t *data, size_t len, size_t i, int distance)
 {
@@ -139,28 +185,32 @@ static size_t run_length(const uint8_t *data, size_t len, size_t i, int distance
 
 bool png_deflate(const uint8_t *data, size_t len, int pixel_bytes, struct buf *out)
 {
-    struct bit_writer w = {.out = out};
-    fixed_codes(&w);
+    struct bit_writer *w = malloc(sizeof *w); /* 17 KiB: not on a worker's stack */
+    if (!w)
+        return false;
+    *w = (struct bit_writer){.out = out};
+    fixed_codes(w);
     buf_append(out, "\x78\x01", 2); /* deflate, 32 KiB window, no dictionary */
     size_t literal_start = 0, i = (size_t)pixel_bytes;
     while (i < len) {
-        if (data[i] != data[i - (size_t)pixel_bytes]) {
-            i++;
-            continue;
-        }
+        i = next_repeat(data, len, i, pixel_bytes);
+        if (i >= len)
+            break;
         size_t n = run_length(data, len, i, pixel_bytes);
         if (n >= PNG_DEFLATE_MIN_RUN) {
-            put_literals(&w, data + literal_start, i - literal_start);
-            put_run(&w, n, pixel_bytes);
+            put_literals(w, data + literal_start, i - literal_start);
+            put_run(w, n, pixel_bytes);
             literal_start = i + n;
         }
         i += n;
     }
-    put_literals(&w, data + literal_start, len - literal_start);
-    close_fixed(&w);
-    put_bits(&w, 0x3, 3); /* final, fixed, empty */
-    put_symbol(&w, 256);
-    align(&w);
+    put_literals(w, data + literal_start, len - literal_start);
+    close_fixed(w);
+    put_bits(w, 0x3, 3); /* final, fixed, empty */
+    put_symbol(w, 256);
+    align(w);
+    flush_chunk(w);
+    free(w);
     uint32_t adler = libdeflate_adler32(1, data, len);
     uint8_t tail[4] = {(uint8_t)(adler >> 24), (uint8_t)(adler >> 16), (uint8_t)(adler >> 8), (uint8_t)adler};
     buf_append(out, tail, 4);
