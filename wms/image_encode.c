@@ -47,6 +47,13 @@ static void unpremultiply_row(const uint32_t *src, int width, uint8_t *dst, cons
         return;
     }
     for (int x = 0; x < width; x++, dst += 4) {
+        if (x + 8 <= width && !(src[x] | src[x + 1] | src[x + 2] | src[x + 3] | src[x + 4] | src[x + 5] | src[x + 6] |
+                                src[x + 7])) { /* the transparent stretches between symbols */
+            memset(dst, 0, 32);
+            x += 7;
+            dst += 28;
+            continue;
+        }
         uint32_t p = src[x], a = p >> 24;
         dst[0] = straight((p >> 16) & 0xff, a, recip);
         dst[1] = straight((p >> 8) & 0xff, a, recip);

@@ -22,7 +22,7 @@
 #define PNG_DEFLATE_MIN_RUN 8
 /* Literal stretches this long or longer go into stored blocks (5 bytes of framing,
  * then a plain copy) rather than fixed codes (8-9 bits per byte). */
-#define PNG_DEFLATE_MIN_STORED 64
+#define PNG_DEFLATE_MIN_STORED 32
 
 /* Appends the zlib stream of data[0..len) to out; pixel_bytes (3 or 4) is the
  * distance at which runs repeat. false on failure (memory, out's limit). */
