@@ -90,8 +90,7 @@ static void get_capabilities(struct request *req, struct response *res)
     struct wms_sources src;
     acquire_sources(ctx, &src);
     struct wms_extent extents[WMS_LAYER_COUNT];
-    for (size_t i = 0; i < WMS_LAYER_COUNT; i++)
-        wms_layer_extent(wms_layer_at(i), &src, &req->scope, &extents[i]);
+    wms_layer_extents(&src, &req->scope, extents);
     struct wms_capabilities_input in = {.version = wms_negotiate_version(req), .base_url = base,
                                         .max_width = ctx->cfg->wms_max_width, .max_height = ctx->cfg->wms_max_height,
                                         .types = src.sites->field_types, .n_types = src.sites->n_field_types,

@@ -8,7 +8,7 @@
  * server's CPU in zlib (level 2, Z_RLE, adler32 alone 15%), 7-22 ms per image; libdeflate
  * (Debian's 1.14, level 1) is no faster on these images. Maps are transparent
  * emptiness and flat fills with few anti-aliased edges: finding the runs costs a
- * comparison per byte and a copy, about 1-3 ms, for files 0-30% larger than zlib's
+ * comparison per byte and a copy, about 1-7 ms, for files 0-45% larger than zlib's
  * level 2 (numbers in docs/wms.md). Checksums come from libdeflate (SIMD). */
 #ifndef RBMAP_WMS_PNG_DEFLATE_H
 #define RBMAP_WMS_PNG_DEFLATE_H

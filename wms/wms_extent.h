@@ -22,9 +22,9 @@ struct wms_extent {
     double west, south, east, north;
 };
 
-/* The box of `layer` as `scope` sees it in src. */
-void wms_layer_extent(const struct wms_layer *layer, const struct wms_sources *src, const struct scope *scope,
-                      struct wms_extent *out);
+/* The box of every layer (out[i] for wms_layer_at(i)) as `scope` sees src: one pass
+ * over the sites, the actions and the boundaries. */
+void wms_layer_extents(const struct wms_sources *src, const struct scope *scope, struct wms_extent out[WMS_LAYER_COUNT]);
 /* Grows `into` to cover `box`. */
 void wms_extent_union(struct wms_extent *into, const struct wms_extent *box);
 
