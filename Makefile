@@ -2,7 +2,7 @@
 # set-up (packages, private PostGIS under var/, schema, territories, demo data).
 
 CC      ?= cc
-PKGS    := libpq proj gdal libmicrohttpd jansson zlib libprotobuf-c geos libcrypto sqlite3 cairo libpng libjpeg
+PKGS    := libpq proj gdal libmicrohttpd jansson zlib libprotobuf-c geos libcrypto sqlite3 cairo libpng libjpeg libdeflate
 CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wvla -I. -Ibuild/gen \
                $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -I$(shell pg_config --includedir 2>/dev/null)
 LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm

@@ -9,10 +9,16 @@ national scope (default_scope = national, as the demo), so both draw every site.
 
 Two numbers per case: requests per second of wall time (what a client sees on this
 machine, shared with others) and requests per CPU second of the server (its processes
-and, for MapServer, its PostgreSQL backends), which barely moves with the machine's
+and, for MapServer, its PostgreSQL backends), which moves less with the machine's
 load. The ratio column is rbmap / MapServer on the CPU figure.
 
-  /usr/bin/python3 bench/wms_bench.py --db "$(sh scripts/pg.sh url)" [--seconds 5]
+PNG flavours compared: both answer 8-bit RGBA PNG (colour type 6), lossless, no
+interlace. MapServer: AGG/PNG, IMAGEMODE RGBA, zlib level 2 (bench/mapserver/
+wms_sites.map); rbmap: its own deflate stream (runs as back-references, no entropy
+coding, wms/png_deflate.h). The mean PNG size of each side is printed, and the
+pixels are compared blob by blob in tests/integration/test_wms_clients.py.
+
+  /usr/bin/python3 bench/wms_bench.py --db "$(sh scripts/pg.sh url)" [--seconds 5] [--quick]
 """
 import argparse
 import http.client
@@ -57,9 +63,11 @@ def query(bbox, size):
 
 
 def run_for(seconds, concurrency, one):
-    """Calls one(state, i) from `concurrency` threads for `seconds`; returns (count, wall)."""
+    """Calls one(state, i) from `concurrency` threads for `seconds`; returns (count, wall,
+    mean bytes of the answers the calls recorded in state)."""
     stop = time.perf_counter() + seconds
     counts = [0] * concurrency
+    sizes = []
     errors = []
 
     def worker(k):
@@ -75,6 +83,7 @@ def run_for(seconds, concurrency, one):
             i += concurrency
         if state.get("close"):
             state["close"]()
+        sizes.append((state.get("bytes", 0), state.get("n", 0)))
 
     t0 = time.perf_counter()
     threads = [threading.Thread(target=worker, args=(k,)) for k in range(concurrency)]
@@ -84,7 +93,8 @@ def run_for(seconds, concurrency, one):
         t.join()
     if errors:
         raise errors[0]
-    return sum(counts), time.perf_counter() - t0
+    answered = sum(n for _, n in sizes)
+    return sum(counts), time.perf_counter() - t0, sum(b for b, _ in sizes) / answered if answered else 0
 
 
 class Rbmap:
@@ -124,6 +134,8 @@ class Rbmap:
             body = r.read()
             if r.status != 200 or not body.startswith(b"\x89PNG"):
                 raise RuntimeError(f"rbmap answered {r.status}: {body[:200]!r}")
+            state["bytes"] = state.get("bytes", 0) + len(body)
+            state["n"] = state.get("n", 0) + 1
         return call
 
     def stop(self):
@@ -175,6 +187,8 @@ class MapServer:
             status, body = c.get(params)
             if status != 200 or not body.startswith(b"\x89PNG"):
                 raise RuntimeError(f"MapServer answered {status}: {body[:300]!r}")
+            state["bytes"] = state.get("bytes", 0) + len(body)
+            state["n"] = state.get("n", 0) + 1
         return call
 
     def stop(self):
@@ -188,9 +202,9 @@ def measure(server, qs, seconds, concurrency):
     run_for(min(1.0, seconds), concurrency, server.one(qs))  # warm: connections, caches, fonts
     meter = CpuMeter(server.pids)
     meter.start()
-    n, wall = run_for(seconds, concurrency, server.one(qs))
+    n, wall, size = run_for(seconds, concurrency, server.one(qs))
     cpu = meter.stop()
-    return n / wall, n / cpu if cpu > 0 else float("inf")
+    return n / wall, n / cpu if cpu > 0 else float("inf"), size
 
 
 def main():
@@ -200,7 +214,10 @@ def main():
     ap.add_argument("--seconds", type=float, default=5)
     ap.add_argument("--concurrency", type=int, default=2)
     ap.add_argument("--mapserver-procs", type=int, default=4)
+    ap.add_argument("--quick", action="store_true", help="1 s per case (a smoke run, noisy figures)")
     args = ap.parse_args()
+    if args.quick:
+        args.seconds = 1
     workdir = tempfile.mkdtemp(prefix="rbmap-wms-bench-")
     rb = Rbmap(args.rbmap, args.db, workdir)
     ms = MapServer(args.db, workdir, args.mapserver_procs)
@@ -209,9 +226,9 @@ def main():
         for scale, centre, width in SCALES:
             for size in SIZES:
                 qs = [query(b, size) for b in boxes(centre, width, size)]
-                r_wall, r_cpu = measure(rb, qs, args.seconds, args.concurrency)
-                m_wall, m_cpu = measure(ms, qs, args.seconds, args.concurrency)
-                rows.append((scale, f"{size[0]}x{size[1]}", r_wall, r_cpu, m_wall, m_cpu))
+                r_wall, r_cpu, r_size = measure(rb, qs, args.seconds, args.concurrency)
+                m_wall, m_cpu, m_size = measure(ms, qs, args.seconds, args.concurrency)
+                rows.append((scale, f"{size[0]}x{size[1]}", r_wall, r_cpu, m_wall, m_cpu, r_size, m_size))
                 print(f"  {scale:12} {size[0]}x{size[1]}: rbmap {r_wall:7.1f}/s ({r_cpu:7.1f}/cpu-s), "
                       f"MapServer {m_wall:7.1f}/s ({m_cpu:7.1f}/cpu-s)", file=sys.stderr, flush=True)
     finally:
@@ -221,11 +238,11 @@ def main():
     print(f"\nWMS GetMap PNG, layer sites, {args.concurrency} clients, {args.seconds:g} s per case, "
           f"load average {load:.1f} on {os.cpu_count()} CPUs")
     print("| scale | size | rbmap req/s | rbmap req/CPU-s | MapServer req/s | MapServer req/CPU-s | ratio (CPU) | "
-          "ratio (wall) |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|")
-    for scale, size, r_wall, r_cpu, m_wall, m_cpu in rows:
+          "ratio (wall) | rbmap PNG KB | MapServer PNG KB |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for scale, size, r_wall, r_cpu, m_wall, m_cpu, r_size, m_size in rows:
         print(f"| {scale} | {size} | {r_wall:.1f} | {r_cpu:.1f} | {m_wall:.1f} | {m_cpu:.1f} | "
-              f"{r_cpu / m_cpu:.1f}x | {r_wall / m_wall:.1f}x |")
+              f"{r_cpu / m_cpu:.1f}x | {r_wall / m_wall:.1f}x | {r_size / 1024:.0f} | {m_size / 1024:.0f} |")
 
 
 if __name__ == "__main__":

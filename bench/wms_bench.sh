@@ -1,6 +1,6 @@
 #!/bin/sh
 # WMS GetMap throughput, rbmap against MapServer 8 under FastCGI (bench/wms_bench.py).
-#   sh bench/wms_bench.sh [CONNINFO] [--seconds N] [--concurrency N]
+#   sh bench/wms_bench.sh [CONNINFO] [--seconds N] [--concurrency N] [--quick]
 # CONNINFO defaults to the demo cluster (scripts/pg.sh url). Builds build/rbmap first.
 set -eu
 cd "$(dirname "$0")/.."

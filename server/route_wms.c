@@ -10,6 +10,7 @@
 #include "wms/wms_capabilities.h"
 #include "wms/wms_cleanup.h"
 #include "wms/wms_exception.h"
+#include "wms/wms_extent.h"
 #include "wms/wms_featureinfo.h"
 #include "wms/wms_render.h"
 
@@ -68,23 +69,6 @@ static int read_filters(const struct request *req, const struct site_snapshot *s
     return 0;
 }
 
-static void get_capabilities(struct request *req, struct response *res)
-{
-    struct server_ctx *ctx = req->ctx;
-    char base[512];
-    request_base_url(req, base, sizeof base);
-    const struct site_snapshot *snap = site_store_acquire(ctx->sites);
-    struct wms_capabilities_input in = {.version = wms_negotiate_version(req), .base_url = base,
-                                        .max_width = ctx->cfg->wms_max_width, .max_height = ctx->cfg->wms_max_height,
-                                        .types = snap->field_types, .n_types = snap->n_field_types,
-                                        .update_sequence = (unsigned long long)snap->version};
-    wms_capabilities_write(&res->body, &in);
-    site_store_release(ctx->sites, snap);
-    res->status = 200;
-    response_set_type(res, in.version == WMS_1_3_0 ? "text/xml; charset=UTF-8"
-                                                   : "application/vnd.ogc.wms_xml; charset=UTF-8");
-}
-
 static void acquire_sources(struct server_ctx *ctx, struct wms_sources *src)
 {
     *src = (struct wms_sources){.sites = site_store_acquire(ctx->sites), .actions = action_store_acquire(ctx->actions),
@@ -96,6 +80,27 @@ static void release_sources(struct server_ctx *ctx, struct wms_sources *src)
 {
     action_store_release(src->actions);
     site_store_release(ctx->sites, src->sites);
+}
+
+static void get_capabilities(struct request *req, struct response *res)
+{
+    struct server_ctx *ctx = req->ctx;
+    char base[512];
+    request_base_url(req, base, sizeof base);
+    struct wms_sources src;
+    acquire_sources(ctx, &src);
+    struct wms_extent extents[WMS_LAYER_COUNT];
+    wms_layer_extents(&src, &req->scope, extents);
+    struct wms_capabilities_input in = {.version = wms_negotiate_version(req), .base_url = base,
+                                        .max_width = ctx->cfg->wms_max_width, .max_height = ctx->cfg->wms_max_height,
+                                        .types = src.sites->field_types, .n_types = src.sites->n_field_types,
+                                        .update_sequence = (unsigned long long)src.sites->version,
+                                        .extents = extents};
+    wms_capabilities_write(&res->body, &in);
+    release_sources(ctx, &src);
+    res->status = 200;
+    response_set_type(res, in.version == WMS_1_3_0 ? "text/xml; charset=UTF-8"
+                                                   : "application/vnd.ogc.wms_xml; charset=UTF-8");
 }
 
 static void render_map(struct request *req, struct response *res, const struct wms_map_request *m,

@@ -1,7 +1,8 @@
-/* A cairo ARGB32 surface written as PNG (libpng, fast compression) or JPEG (libjpeg):
- * cairo_surface_write_to_png_stream has no compression level, and a WMS answer is
- * produced once and thrown away, so speed wins over the last percent of size. Used by
- * WMS GetMap/GetLegendGraphic and any other endpoint serving a rendered image. */
+/* A cairo ARGB32 surface written as PNG (wms/png_write.h: runs of repeated pixels as
+ * back-references, no entropy coding) or JPEG (libjpeg): a WMS answer is produced once
+ * and thrown away, so encoding speed wins over the last percent of size. Used by WMS
+ * GetMap/GetLegendGraphic and any other endpoint serving a rendered image. PNG rows
+ * use filter None: runs are found between a pixel and the one before it. */
 #ifndef RBMAP_WMS_IMAGE_ENCODE_H
 #define RBMAP_WMS_IMAGE_ENCODE_H
 #include "util/buf.h"
@@ -9,11 +10,6 @@
 #include <cairo.h>
 #include <stdbool.h>
 
-/* zlib level 2 with the run-length strategy and no PNG filter: maps are mostly flat
- * runs, which RLE finds at a fraction of deflate's cost. Measured on a 1024x768 map of
- * Seine-Saint-Denis' sites: 39 ms (level 2, SUB filter), 30 ms (RLE, SUB), 25 ms (RLE,
- * no filter; 30% larger than with SUB, still a tenth of the raw image). */
-#define IMAGE_PNG_COMPRESSION 2
 #define IMAGE_JPEG_QUALITY 85
 
 /* Appends the image to out. alpha: keep transparency (RGBA), else RGB (the surface

@@ -22,16 +22,16 @@ bool wms_crs_advertised(const struct crs_info *crs, enum wms_version v)
     return crs->epsg || v == WMS_1_3_0;
 }
 
-/* The layers' extent within the CRS's area of use, in the CRS (x east, y north).
+/* A layer's extent within the CRS's area of use, in the CRS (x east, y north).
  * False when they do not meet. */
-static bool crs_box(const struct crs_info *crs, double box[4])
+static bool crs_box(const struct crs_info *crs, const struct wms_extent *ext, double box[4])
 {
     double w, s, e, n;
     crs_area_of_use(crs, &w, &s, &e, &n);
-    w = fmax(w, WMS_EXTENT_WEST);
-    s = fmax(s, WMS_EXTENT_SOUTH);
-    e = fmin(e, WMS_EXTENT_EAST);
-    n = fmin(n, WMS_EXTENT_NORTH);
+    w = fmax(w, ext->west);
+    s = fmax(s, ext->south);
+    e = fmin(e, ext->east);
+    n = fmin(n, ext->north);
     if (!(w < e && s < n))
         return false;
     double x[4 * EDGE_STEPS], y[4 * EDGE_STEPS];
@@ -134,8 +134,12 @@ static void request_section(struct buf *b, const struct wms_capabilities_input *
 }
 
 /* CRS list, geographic box and a BoundingBox per CRS. */
-static void extents(struct buf *b, enum wms_version v)
+static void extents(struct buf *b, enum wms_version v, const struct wms_extent *data)
 {
+    /* Written with 4 decimals, rounded outwards so the box still holds every point. */
+    const struct wms_extent rounded = {floor(data->west * 1e4) / 1e4, floor(data->south * 1e4) / 1e4,
+                                       ceil(data->east * 1e4) / 1e4, ceil(data->north * 1e4) / 1e4};
+    const struct wms_extent *ext = &rounded;
     bool v13 = v == WMS_1_3_0;
     char name[32];
     for (size_t i = 0; i < crs_count(); i++) {
@@ -149,14 +153,14 @@ static void extents(struct buf *b, enum wms_version v)
         buf_printf(b, "<EX_GeographicBoundingBox><westBoundLongitude>%.4f</westBoundLongitude>"
                       "<eastBoundLongitude>%.4f</eastBoundLongitude><southBoundLatitude>%.4f</southBoundLatitude>"
                       "<northBoundLatitude>%.4f</northBoundLatitude></EX_GeographicBoundingBox>",
-                   WMS_EXTENT_WEST, WMS_EXTENT_EAST, WMS_EXTENT_SOUTH, WMS_EXTENT_NORTH);
+                   ext->west, ext->east, ext->south, ext->north);
     else
-        buf_printf(b, "<LatLonBoundingBox minx=\"%.4f\" miny=\"%.4f\" maxx=\"%.4f\" maxy=\"%.4f\"/>", WMS_EXTENT_WEST,
-                   WMS_EXTENT_SOUTH, WMS_EXTENT_EAST, WMS_EXTENT_NORTH);
+        buf_printf(b, "<LatLonBoundingBox minx=\"%.4f\" miny=\"%.4f\" maxx=\"%.4f\" maxy=\"%.4f\"/>", ext->west,
+                   ext->south, ext->east, ext->north);
     for (size_t i = 0; i < crs_count(); i++) {
         const struct crs_info *crs = crs_at(i);
         double box[4];
-        if (!wms_crs_advertised(crs, v) || !crs_box(crs, box))
+        if (!wms_crs_advertised(crs, v) || !crs_box(crs, ext, box))
             continue;
         wms_crs_name(crs, name, sizeof name);
         bool swap = v13 && crs->geographic && crs->epsg == 4326;
@@ -209,7 +213,10 @@ void wms_capabilities_write(struct buf *b, const struct wms_capabilities_input *
     buf_puts(b, "<Layer>");
     element(b, "Title", "Résorption-bidonvilles");
     element(b, "Abstract", "Every layer of the platform's map.");
-    extents(b, in->version);
+    struct wms_extent all = in->extents[0];
+    for (size_t i = 1; i < wms_layer_count(); i++)
+        wms_extent_union(&all, &in->extents[i]);
+    extents(b, in->version, &all);
     buf_puts(b, "\n");
     for (size_t i = 0; i < wms_layer_count(); i++) {
         const struct wms_layer *l = wms_layer_at(i);
@@ -220,7 +227,7 @@ void wms_capabilities_write(struct buf *b, const struct wms_capabilities_input *
         buf_puts(b, "<KeywordList>");
         element(b, "Keyword", l->name);
         buf_puts(b, "</KeywordList>");
-        extents(b, in->version);
+        extents(b, in->version, &in->extents[i]);
         styles(b, in, l);
         buf_puts(b, "</Layer>\n");
     }

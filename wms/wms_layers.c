@@ -29,7 +29,9 @@ static const struct wms_layer layers[] = {
      BOUNDARY_COMMUNE, false, LEGEND_BOUNDARIES},
 };
 
-size_t wms_layer_count(void) { return sizeof layers / sizeof layers[0]; }
+_Static_assert(sizeof layers / sizeof layers[0] == WMS_LAYER_COUNT, "WMS_LAYER_COUNT is the table's size");
+
+size_t wms_layer_count(void) { return WMS_LAYER_COUNT; }
 
 const struct wms_layer *wms_layer_at(size_t i) { return i < wms_layer_count() ? &layers[i] : NULL; }
 

@@ -18,12 +18,15 @@ struct wms_layer {
     enum legend_layer legend;
 };
 
+#define WMS_LAYER_COUNT 9 /* for arrays with an entry per layer */
+
 size_t wms_layer_count(void);
 const struct wms_layer *wms_layer_at(size_t i);
 /* Case-sensitive, as WMS layer names are; NULL when unknown. */
 const struct wms_layer *wms_layer_lookup(const char *name, size_t len);
 
-/* Where every layer's data lies (France with its overseas départements), lon/lat. */
+/* Where the layers' data lies (France with its overseas départements), lon/lat: the
+ * advertised extent while the boundaries load (wms/wms_extent.h). */
 #define WMS_EXTENT_WEST -63.2
 #define WMS_EXTENT_SOUTH -21.5
 #define WMS_EXTENT_EAST 55.9

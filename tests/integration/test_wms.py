@@ -1,17 +1,19 @@
 """WMS 1.1.1 and 1.3.0 at /wms against the demo database: the capabilities documents
-(the structural assertions of OGC ets-wms13's getcapabilities tests, and xmllint),
+(the structural assertions of OGC ets-wms13's getcapabilities tests, and xmllint against
+the OGC schema and DTD in tests/schemas/ogc),
 GetMap (sizes, formats, transparency, background, axis order, pixel interpretation,
 layer order, limits), exceptions, GetFeatureInfo in every format, GetLegendGraphic, and
 the caller's scope (public, national, a département, the justice flag) with tokens as
 a header or access_token=. SQL on the demo database is the truth for sites."""
 import json
+import os
 import subprocess
 import xml.etree.ElementTree as ET
 
 import numpy
 import pytest
 
-from conftest import http_get, sql_query, sql_scalar
+from conftest import ROOT, http_get, sql_query, sql_scalar
 from wms_util import (ISOLATED_SITE, blob_centroids, drawn_mask, getmap_params, image, wms)
 
 WMS = "{http://www.opengis.net/wms}"
@@ -46,15 +48,26 @@ def isolated(demo_dsn):
     return sql_query(demo_dsn, ISOLATED_SITE)[0]
 
 
-def xmllint_ok(body, *args):
-    r = subprocess.run(["xmllint", "--noout", "--nonet", *args, "-"], input=body, capture_output=True)
+OGC_SCHEMAS = os.path.join(ROOT, "tests", "schemas", "ogc")
+
+
+def xmllint_valid(body):
+    """(return code, messages) of xmllint validating a capabilities document against the
+    OGC schema (1.3.0, with the SLD extension for sld:GetLegendGraphic) or the DTD its
+    DOCTYPE names (1.1.1, mapped onto the local copy by the catalog), with no network."""
+    if b"<!DOCTYPE WMT_MS_Capabilities" in body:
+        args, env = ["--valid"], {"XML_CATALOG_FILES": os.path.join(OGC_SCHEMAS, "catalog.xml")}
+    else:
+        args, env = ["--schema", os.path.join(OGC_SCHEMAS, "sld", "1.1.0", "sld_capabilities.xsd")], {}
+    r = subprocess.run(["xmllint", "--noout", "--nonet", *args, "-"], input=body, capture_output=True,
+                       env=dict(os.environ, **env))
     return r.returncode, r.stderr.decode()
 
 
 # --- GetCapabilities (ets-wms13 getcapabilities.xml) ---
 
 def test_capabilities_130_structure(caps13, srv):
-    assert xmllint_ok(caps13)[0] == 0
+    assert xmllint_valid(caps13) == (0, "- validates\n")
     root = ET.fromstring(caps13)
     assert root.tag == WMS + "WMS_Capabilities" and root.get("version") == "1.3.0"
     assert root.get("updateSequence")
@@ -112,7 +125,7 @@ def test_capabilities_130_structure(caps13, srv):
 def test_capabilities_111_structure_and_dtd(srv):
     status, headers, body = wms(srv.url, SERVICE="WMS", REQUEST="GetCapabilities", VERSION="1.1.1")
     assert status == 200 and headers["Content-Type"].startswith("application/vnd.ogc.wms_xml")
-    assert b"<!DOCTYPE WMT_MS_Capabilities" in body and xmllint_ok(body)[0] == 0
+    assert b"<!DOCTYPE WMT_MS_Capabilities" in body and xmllint_valid(body) == (0, "")
     root = ET.fromstring(body)
     assert root.tag == "WMT_MS_Capabilities" and root.get("version") == "1.1.1"
     assert root.findtext("Service/Name") == "OGC:WMS"
@@ -126,6 +139,60 @@ def test_capabilities_111_structure_and_dtd(srv):
         assert float(ll.get("minx")) < float(ll.get("maxx")) and float(ll.get("miny")) < float(ll.get("maxy"))
         box = {b.get("SRS"): b for b in layer.findall("BoundingBox")}["EPSG:4326"]
         assert float(box.get("minx")) == pytest.approx(float(ll.get("minx")), abs=0.01)  # lon,lat in 1.1.1
+
+
+def geo_box(layer):
+    """(west, south, east, north) of a 1.3.0 layer's EX_GeographicBoundingBox."""
+    geo = layer.find(WMS + "EX_GeographicBoundingBox")
+    return tuple(float(geo.findtext(WMS + k)) for k in
+                 ("westBoundLongitude", "southBoundLatitude", "eastBoundLongitude", "northBoundLatitude"))
+
+
+def sql_box(dsn, sql, margin=0.0):
+    w, s, e, n = sql_query(dsn, f"SELECT ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b) FROM (SELECT ST_Extent(geom) b "
+                                f"FROM ({sql}) q) x")[0]
+    return (w - margin, s - margin, e + margin, n + margin)
+
+
+def test_capabilities_valid_and_boxes_from_the_data(srv, demo_dsn):
+    """Every scope's capabilities validate (OGC schema, DTD); each layer advertises the
+    extent of what it holds for that caller (SQL is the truth), the root all of them."""
+    sites_93 = ("SELECT s.geom FROM shantytowns s JOIN cities c ON c.code = s.fk_city "
+                "WHERE c.fk_departement = '93'")
+    expected = {  # layer -> (scope -> SQL), the sites padded by 0.01 degree (wms_extent.h)
+        "sites": {"national": ("SELECT geom FROM shantytowns", 0.01), "departement:93": (sites_93, 0.01)},
+        "boundaries_departement": {"national": ("SELECT geom FROM departements", 0),
+                                   "departement:93": ("SELECT geom FROM departements", 0)},
+        "boundaries_city": {"public": ("SELECT geom FROM cities", 0)},
+    }
+    roots = {}
+    for scope in ("public", "national", "departement:93"):
+        headers = srv.headers(scope)
+        for version in ("1.1.1", "1.3.0"):
+            body = wms(srv.url, headers, SERVICE="WMS", REQUEST="GetCapabilities", VERSION=version)[2]
+            assert xmllint_valid(body)[0] == 0, (scope, version, xmllint_valid(body)[1])
+        caps = ET.fromstring(body)
+        top = caps.find(f"{WMS}Capability/{WMS}Layer")
+        layers = {l.findtext(WMS + "Name"): l for l in top.findall(WMS + "Layer")}
+        for name, by_scope in expected.items():
+            if scope in by_scope:
+                want = sql_box(demo_dsn, *by_scope[scope])
+                assert geo_box(layers[name]) == pytest.approx(want, abs=2e-4), (name, scope)
+        root = geo_box(top)
+        for layer in layers.values():  # the root holds every layer
+            w, s, e, n = geo_box(layer)
+            assert root[0] <= w and root[1] <= s and root[2] >= e and root[3] >= n
+        roots[scope] = layers
+    # A département's user is sent to the département, not to France.
+    w, s, e, n = geo_box(roots["departement:93"]["sites"])
+    assert 2.2 < w < e < 2.7 and 48.7 < s < n < 49.1
+    # Nothing to see in public: the sites layer falls back to the boundaries' extent.
+    assert geo_box(roots["public"]["sites"]) == geo_box(roots["public"]["boundaries"])
+    # The validator is a real judge: a well-formed document without the service's title fails.
+    caps_body = wms(srv.url, None, SERVICE="WMS", REQUEST="GetCapabilities", VERSION="1.3.0")[2]
+    title = "<Title>Résorption-bidonvilles: sites, actions, territoires</Title>".encode()
+    broken = caps_body.replace(title, b"", 1)
+    assert broken != caps_body and ET.fromstring(broken) is not None and xmllint_valid(broken)[0] != 0
 
 
 def test_capabilities_version_negotiation_and_public_url(srv):
