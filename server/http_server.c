@@ -57,8 +57,6 @@ int http_dispatch(struct request *req, struct response *res)
 /* The credential's bucket (its subject) or, without one, the client address's. */
 static bool within_rate_limit(struct server_ctx *ctx, struct request *req, struct response *res)
 {
-    if (!ctx->rate_limit)
-        return true;
     char key[96];
     if (req->scope.subject[0])
         snprintf(key, sizeof key, "s:%s", req->scope.subject);
@@ -110,6 +108,21 @@ static void fill_remote_addr(struct MHD_Connection *conn, char *out, size_t outl
         inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)outlen);
     else if (sa->sa_family == AF_INET6)
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)outlen);
+}
+
+/* The address rate limits, failure counts and logs use: the peer's, or the client's behind
+ * one of our trusted proxies (server/trusted_proxies.h). */
+static void resolve_client_addr(struct MHD_Connection *conn, struct request *req)
+{
+    const struct trusted_proxies *tp = &req->ctx->cfg->trusted_proxies;
+    char peer[sizeof req->remote_addr];
+    fill_remote_addr(conn, peer, sizeof peer);
+    const char *forwarded[REQUEST_MAX_HEADERS];
+    size_t n = 0;
+    for (size_t i = 0; i < req->n_headers; i++)
+        if (!strcasecmp(req->headers[i].key, "X-Forwarded-For"))
+            forwarded[n++] = req->headers[i].value;
+    trusted_proxies_client(tp, peer, forwarded, n, req->remote_addr, sizeof req->remote_addr);
 }
 
 static enum MHD_Result send_response(struct MHD_Connection *conn, struct response *res,
@@ -207,13 +220,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     req.ctx = server->ctx;
     req.body = pending->body.data;
     req.body_len = pending->body.len;
-    fill_remote_addr(conn, req.remote_addr, sizeof req.remote_addr);
     struct collect_state params = {req.params, REQUEST_MAX_PARAMS, 0, 0};
     MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_value, &params);
     req.n_params = params.n;
     struct collect_state headers = {req.headers, REQUEST_MAX_HEADERS, 0, 0};
     MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_value, &headers);
     req.n_headers = headers.n;
+    resolve_client_addr(conn, &req);
 
     struct response res;
     response_init(&res);
