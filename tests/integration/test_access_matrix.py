@@ -23,7 +23,7 @@ import urllib.parse
 import psycopg2
 import pytest
 
-from conftest import Server, http_get, run_rbmap
+from conftest import Server, http_get, run_rbmap, sql_query, two_departement_epci
 from tiles_util import decode, tile_of
 
 JUSTICE = {"owner_complaint", "justice_procedure", "justice_rendered", "justice_rendered_at", "police_status",
@@ -36,19 +36,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 
 def sql(dsn, query, params=()):
-    with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
-        cur.execute(query, params)
-        return cur.fetchall()
-
-
-def two_departement_epci(dsn):
-    rows = sql(dsn, """
-        SELECT x.fk_epci FROM epci_to_departement x
-        JOIN cities c ON c.fk_departement = x.fk_departement JOIN shantytowns s ON s.fk_city = c.code
-        GROUP BY x.fk_epci HAVING count(DISTINCT x.fk_departement) = 2
-        ORDER BY count(*) DESC, x.fk_epci LIMIT 1""")
-    assert rows, "the demo data has no EPCI over two départements with sites"
-    return rows[0][0]
+    return sql_query(dsn, query, params) or []
 
 
 class Case:

@@ -149,24 +149,24 @@ static void test_trusted_proxies_client(void)
     trusted_proxies_client(&tp, "::1", spoofed, 1, out, sizeof out);
     CHECK_STR(out, "203.0.113.9");
     /* Several headers read as one list, the last one nearest to us. */
-    const char *split[] = {"1.1.1.1", "203.0.113.10 ,10.0.0.7", " 10.0.0.8 "};
-    trusted_proxies_client(&tp, "10.0.0.2", split, 3, out, sizeof out);
-    CHECK_STR(out, "203.0.113.10");
-    const char *all_trusted[] = {"10.1.1.1, 10.0.0.7"};
-    trusted_proxies_client(&tp, "10.0.0.2", all_trusted, 1, out, sizeof out);
-    CHECK_STR(out, "10.1.1.1");
-    const char *garbage[] = {"203.0.113.9, unknown, 10.0.0.7"};
-    trusted_proxies_client(&tp, "10.0.0.2", garbage, 1, out, sizeof out);
-    CHECK_STR(out, "10.0.0.7");
-    const char *v6[] = {"[2001:db8::5], ::ffff:203.0.113.4"};
-    trusted_proxies_client(&tp, "10.0.0.2", v6, 1, out, sizeof out);
-    CHECK_STR(out, "203.0.113.4");
-    const char *v6b[] = {"2001:DB8::5"};
-    trusted_proxies_client(&tp, "10.0.0.2", v6b, 1, out, sizeof out);
-    CHECK_STR(out, "2001:db8::5");
-    const char *empty[] = {" , ,"};
-    trusted_proxies_client(&tp, "10.0.0.2", empty, 1, out, sizeof out);
-    CHECK_STR(out, "10.0.0.2");
+    static const struct {
+        const char *headers[3]; /* X-Forwarded-For values in the order they came */
+        const char *client;
+    } cases[] = {
+        {{"1.1.1.1", "203.0.113.10 ,10.0.0.7", " 10.0.0.8 "}, "203.0.113.10"}, /* read as one list */
+        {{"10.1.1.1, 10.0.0.7"}, "10.1.1.1"},             /* every hop trusted: the first */
+        {{"203.0.113.9, unknown, 10.0.0.7"}, "10.0.0.7"}, /* garbage stops the walk */
+        {{"[2001:db8::5], ::ffff:203.0.113.4"}, "203.0.113.4"},
+        {{"2001:DB8::5"}, "2001:db8::5"},
+        {{" , ,"}, "10.0.0.2"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t n = 0;
+        while (n < 3 && cases[i].headers[n])
+            n++;
+        trusted_proxies_client(&tp, "10.0.0.2", cases[i].headers, n, out, sizeof out);
+        CHECK_STR(out, cases[i].client);
+    }
 }
 
 static void test_cors(void)
