@@ -167,6 +167,8 @@ int config_set(struct config *cfg, const char *key, const char *value, char *err
         cfg->default_scope_national = !strcmp(value, "national");
         return 0;
     }
+    if (!strcmp(key, "trusted_proxies"))
+        return trusted_proxies_parse(value, &cfg->trusted_proxies, err, errlen);
     if (!strcmp(key, "migrate"))
         return parse_bool(key, value, &cfg->migrate_on_start, err, errlen);
     if (!strcmp(key, "max_body_bytes")) {
@@ -250,7 +252,8 @@ static int config_load_env_key(struct config *cfg, const char *key, char *err, s
 
 int config_load_env(struct config *cfg, char *err, size_t errlen)
 {
-    static const char *const other_keys[] = {"listen", "migrate", "default_scope", "max_body_bytes"};
+    static const char *const other_keys[] = {"listen", "migrate", "default_scope", "max_body_bytes",
+                                              "trusted_proxies"};
     for (size_t i = 0; i < sizeof other_keys / sizeof other_keys[0]; i++)
         if (config_load_env_key(cfg, other_keys[i], err, errlen) < 0)
             return -1;

@@ -3,6 +3,8 @@
  * holds `key = value` lines with the same keys as below; `#` starts a comment. */
 #ifndef RBMAP_SERVER_CONFIG_H
 #define RBMAP_SERVER_CONFIG_H
+#include "server/trusted_proxies.h"
+
 #include <stddef.h>
 
 struct config {
@@ -56,6 +58,8 @@ struct config {
     int rate_limit_burst;      /* rate_limit_burst = N: bucket size */
     int auth_failures_per_minute; /* auth_failures_per_minute = N: bad signatures or API key
                                      secrets per client address before 429 (0 = off, default 10) */
+    struct trusted_proxies trusted_proxies; /* trusted_proxies = 10.0.0.0/8, ::1: peers whose
+                                     X-Forwarded-For names the client (default none) */
     /* Layer sync from a replica (no NOTIFY there): poll the change log every N ms (0 = LISTEN). */
     int changelog_poll_ms;     /* changelog_poll_ms = N */
 };

@@ -35,7 +35,7 @@ struct server_ctx {
     struct layer_sync *sync;
     struct gidx *geocoder;         /* geocoder index (geo/geocode_index.h); NULL when none */
     struct auth_state *auth;       /* credentials -> scope (server/auth.h); NULL in unit tests */
-    /* server/rate_limit.h; NULL when off: requests per credential or address, and failed
+    /* server/rate_limit.h; configured from cfg at start and on SIGHUP: requests per credential or address, and failed
      * credential checks (bad signature, bad API key secret) per address. */
     struct rate_limiter *rate_limit;
     struct rate_limiter *auth_failures;

@@ -59,8 +59,6 @@ int http_dispatch(struct request *req, struct response *res)
 /* The credential's bucket (its subject) or, without one, the client address's. */
 static bool within_rate_limit(struct server_ctx *ctx, struct request *req, struct response *res)
 {
-    if (!ctx->rate_limit)
-        return true;
     char key[96];
     if (req->scope.subject[0])
         snprintf(key, sizeof key, "s:%s", req->scope.subject);
@@ -144,6 +142,21 @@ static const struct connection_state *connection_state_of(struct MHD_Connection 
 {
     const union MHD_ConnectionInfo *info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
     return info ? info->socket_context : NULL;
+}
+
+/* The address rate limits, failure counts and logs use: the peer's, or the client's behind
+ * one of our trusted proxies (server/trusted_proxies.h). */
+static void resolve_client_addr(struct MHD_Connection *conn, struct request *req)
+{
+    const struct trusted_proxies *tp = &req->ctx->cfg->trusted_proxies;
+    char peer[sizeof req->remote_addr];
+    fill_remote_addr(conn, peer, sizeof peer);
+    const char *forwarded[REQUEST_MAX_HEADERS];
+    size_t n = 0;
+    for (size_t i = 0; i < req->n_headers; i++)
+        if (!strcasecmp(req->headers[i].key, "X-Forwarded-For"))
+            forwarded[n++] = req->headers[i].value;
+    trusted_proxies_client(tp, peer, forwarded, n, req->remote_addr, sizeof req->remote_addr);
 }
 
 static enum MHD_Result send_response(struct MHD_Connection *conn, struct response *res,
@@ -242,16 +255,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     req.body = pending->body.data;
     req.body_len = pending->body.len;
     const struct connection_state *cs = connection_state_of(conn);
-    if (cs)
-        snprintf(req.remote_addr, sizeof req.remote_addr, "%s", cs->addr);
-    else
-        fill_remote_addr(conn, req.remote_addr, sizeof req.remote_addr);
     struct collect_state params = {req.params, REQUEST_MAX_PARAMS, 0, 0};
     MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_value, &params);
     req.n_params = params.n;
     struct collect_state headers = {req.headers, REQUEST_MAX_HEADERS, 0, 0};
     MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_value, &headers);
     req.n_headers = headers.n;
+    resolve_client_addr(conn, &req);
 
     struct response res;
     response_init(&res);
@@ -261,7 +271,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (cs && cs->over_limit) {
         metrics_count_rejection(server->ctx->metrics, METRICS_REJECT_CONNECTIONS);
         response_error(&res, 503, "too many open connections from %s (per_ip_connection_limit = %d); reuse one",
-                       req.remote_addr, server->ctx->cfg->per_ip_connection_limit);
+                       cs->addr, server->ctx->cfg->per_ip_connection_limit);
         response_set_header(&res, "Retry-After", "1");
         response_set_header(&res, "Connection", "close");
     } else if (pending->body_too_large)

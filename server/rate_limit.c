@@ -24,7 +24,7 @@ struct rate_limiter {
 
 struct rate_limiter *rate_limiter_new(double rate, double burst, size_t slots)
 {
-    if (!(rate > 0) || !(burst > 0) || slots < PROBE)
+    if (slots < PROBE)
         return NULL;
     struct rate_limiter *rl = calloc(1, sizeof *rl);
     if (!rl)
@@ -34,11 +34,24 @@ struct rate_limiter *rate_limiter_new(double rate, double burst, size_t slots)
         free(rl);
         return NULL;
     }
-    rl->rate = rate;
-    rl->burst = burst;
     rl->slots = slots;
     pthread_mutex_init(&rl->lock, NULL);
+    rate_limiter_configure(rl, rate, burst);
     return rl;
+}
+
+void rate_limiter_configure(struct rate_limiter *rl, double rate, double burst)
+{
+    if (!rl)
+        return;
+    bool off = !(rate > 0) || !(burst > 0);
+    pthread_mutex_lock(&rl->lock);
+    rl->rate = off ? 0 : rate;
+    rl->burst = off ? 0 : burst;
+    for (size_t i = 0; i < rl->slots; i++)
+        if (rl->table[i].tokens > rl->burst)
+            rl->table[i].tokens = rl->burst;
+    pthread_mutex_unlock(&rl->lock);
 }
 
 void rate_limiter_free(struct rate_limiter *rl)
@@ -100,6 +113,10 @@ static int take_or_peek(struct rate_limiter *rl, const char *key, double now, bo
         return 0;
     uint64_t h = hash_key(key);
     pthread_mutex_lock(&rl->lock);
+    if (rl->rate == 0) { /* off */
+        pthread_mutex_unlock(&rl->lock);
+        return 0;
+    }
     struct bucket *b = find(rl, h, now);
     int wait = 0;
     if (b->tokens >= 1.0) {

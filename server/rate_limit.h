@@ -13,11 +13,16 @@
 
 struct rate_limiter;
 
-/* rate tokens per second, up to burst tokens; NULL when rate or burst <= 0 or no memory. */
+/* rate tokens per second, up to burst tokens; rate or burst <= 0: off (every call
+ * grants). NULL when slots < 8 or no memory. */
 struct rate_limiter *rate_limiter_new(double rate, double burst, size_t slots);
+/* New settings (SIGHUP) for the calls that follow; a bucket keeps its tokens, capped at
+ * the new burst. */
+void rate_limiter_configure(struct rate_limiter *rl, double rate, double burst);
 void rate_limiter_free(struct rate_limiter *rl);
 
-/* Takes one token for key at time now (seconds, monotonic). Returns 0 when granted, else
+/* Takes one token for key at time now (seconds, monotonic). Returns 0 when granted (or
+ * rl is NULL or off), else
  * the whole seconds (>= 1) until a token is available: the Retry-After value. */
 int rate_limiter_take(struct rate_limiter *rl, const char *key, double now);
 /* The same without taking: 0 when a token is available. */

@@ -111,11 +111,20 @@ static void apply_reloadable(struct config *dst, const struct config *src)
     dst->wms_max_height = src->wms_max_height;
     dst->rate_limit_per_s = src->rate_limit_per_s;
     dst->rate_limit_burst = src->rate_limit_burst;
+    dst->auth_failures_per_minute = src->auth_failures_per_minute;
+    dst->trusted_proxies = src->trusted_proxies;
     memcpy(dst->access_log, src->access_log, sizeof dst->access_log);
     memcpy(dst->cors_origins, src->cors_origins, sizeof dst->cors_origins);
     memcpy(dst->public_url, src->public_url, sizeof dst->public_url);
     memcpy(dst->raster_base_url, src->raster_base_url, sizeof dst->raster_base_url);
     memcpy(dst->raster_base_attribution, src->raster_base_attribution, sizeof dst->raster_base_attribution);
+}
+
+/* Requests per credential or address, and failed credential checks per address. */
+static void configure_limits(struct server_ctx *ctx, const struct config *cfg)
+{
+    rate_limiter_configure(ctx->rate_limit, cfg->rate_limit_per_s, cfg->rate_limit_burst);
+    rate_limiter_configure(ctx->auth_failures, cfg->auth_failures_per_minute / 60.0, cfg->auth_failures_per_minute);
 }
 
 /* Every configuration served stays allocated until exit: a handler may still read the
@@ -146,8 +155,12 @@ static void reload_config(struct server_ctx *ctx, struct config_version **versio
     v->older = *versions;
     *versions = v;
     __atomic_store_n(&ctx->cfg, &v->cfg, __ATOMIC_RELEASE);
-    fprintf(stderr, "rbmap serve: SIGHUP: configuration reloaded (tile_max_age_s=%d, rate_limit_per_s=%d, access_log=%s)\n",
-            v->cfg.tile_max_age_s, v->cfg.rate_limit_per_s, v->cfg.access_log);
+    configure_limits(ctx, &v->cfg);
+    fprintf(stderr,
+            "rbmap serve: SIGHUP: configuration reloaded (tile_max_age_s=%d, rate_limit_per_s=%d, rate_limit_burst=%d, "
+            "auth_failures_per_minute=%d, trusted_proxies=%zu, access_log=%s)\n",
+            v->cfg.tile_max_age_s, v->cfg.rate_limit_per_s, v->cfg.rate_limit_burst, v->cfg.auth_failures_per_minute,
+            v->cfg.trusted_proxies.count, v->cfg.access_log);
 }
 
 /* A database that is down at start is not fatal: the server starts degraded and
@@ -273,9 +286,16 @@ int cmd_serve(int argc, char **argv)
         return 1;
     }
     struct server_ctx ctx = {.cfg = &cfg, .started_at = time(NULL)};
-    /* Fixed memory: 16,384 buckets of 24 bytes each. */
-    ctx.rate_limit = rate_limiter_new(cfg.rate_limit_per_s, cfg.rate_limit_burst, 16384);
-    ctx.auth_failures = rate_limiter_new(cfg.auth_failures_per_minute / 60.0, cfg.auth_failures_per_minute, 16384);
+    /* Fixed memory: 16,384 buckets of 24 bytes each, allocated even when off so that
+     * SIGHUP can turn them on. */
+    ctx.rate_limit = rate_limiter_new(0, 0, 16384);
+    ctx.auth_failures = rate_limiter_new(0, 0, 16384);
+    if (!ctx.rate_limit || !ctx.auth_failures) {
+        fprintf(stderr, "rbmap serve: out of memory\n");
+        close_logs_and_limits(&ctx);
+        return 1;
+    }
+    configure_limits(&ctx, &cfg);
     if (geocode_load(&ctx) < 0) { close_logs_and_limits(&ctx); return 1; } /* a corrupt index: refuse to start */
     ctx.pool = db_pool_create(cfg.db, cfg.db_pool_size, cfg.statement_timeout_ms);
     ctx.metrics = metrics_create(route_names, route_name_count);

@@ -1,6 +1,7 @@
 #include "tiles/territory_bubbles.h"
 
 #include "tiles/layer_catalog.h"
+#include "tiles/small_counts.h"
 #include "tiles/tile_math.h"
 
 #include <pthread.h>
@@ -130,6 +131,9 @@ struct aggregate {
     struct bubble_counts *counts[BUBBLE_LEVELS]; /* parallel to the points of each level */
     uint32_t *used[BUBBLE_LEVELS];               /* indexes with sites, in code order */
     size_t n_used[BUBBLE_LEVELS];
+    /* What the public may see of the région and département counts (small_counts.h);
+     * parallel to the points of those two levels. */
+    struct count_cell *public_cells[BUBBLE_DEPARTEMENT + 1];
     int refs; /* the cache's own (while in a slot) + each request's; under `lock` */
 };
 
@@ -141,6 +145,8 @@ static void aggregate_free(struct aggregate *a)
         free(a->counts[l]);
         free(a->used[l]);
     }
+    for (int l = 0; l <= BUBBLE_DEPARTEMENT; l++)
+        free(a->public_cells[l]);
     free(a);
 }
 
@@ -155,6 +161,31 @@ static void count_site(struct aggregate *a, int level, long idx, const struct si
         c->population += s->population;
 }
 
+/* The public's view: counts withheld where they are small or would give a small one
+ * away by difference (région minus its shown départements). */
+static void plan_public_view(struct aggregate *a, const struct territory_points *tp)
+{
+    for (int l = 0; l <= BUBBLE_DEPARTEMENT; l++)
+        for (size_t i = 0; i < tp->n[l]; i++) {
+            struct count_cell *cell = &a->public_cells[l][i];
+            cell->total = a->counts[l][i].sites;
+            cell->part = a->counts[l][i].status[SITE_OPEN];
+            if (l == BUBBLE_REGION || !cell->total)
+                cell->parent = -1;
+        }
+    small_counts_suppress(a->public_cells[BUBBLE_REGION], tp->n[BUBBLE_REGION], a->public_cells[BUBBLE_DEPARTEMENT],
+                          tp->n[BUBBLE_DEPARTEMENT], PUBLIC_MIN_COUNT);
+}
+
+/* Whether the public scope is shown this bubble; split: its open/closed counts. */
+static bool public_shows(const struct aggregate *a, int level, uint32_t i, bool split)
+{
+    if (level > BUBBLE_DEPARTEMENT)
+        return false;
+    const struct count_cell *cell = &a->public_cells[level][i];
+    return split ? !cell->split_hidden : !cell->hidden;
+}
+
 static struct aggregate *aggregate_build(const struct site_snapshot *snap, const struct site_filter *f,
                                          const struct scope *counting, const struct territory_points *tp)
 {
@@ -162,7 +193,9 @@ static struct aggregate *aggregate_build(const struct site_snapshot *snap, const
     for (int l = 0; a && l < BUBBLE_LEVELS; l++) {
         a->counts[l] = calloc(tp->n[l] ? tp->n[l] : 1, sizeof(struct bubble_counts));
         a->used[l] = malloc((tp->n[l] ? tp->n[l] : 1) * sizeof(uint32_t));
-        if (!a->counts[l] || !a->used[l]) {
+        if (!a->counts[l] || !a->used[l] ||
+            (l <= BUBBLE_DEPARTEMENT && !(a->public_cells[l] = calloc(tp->n[l] ? tp->n[l] : 1,
+                                                                     sizeof(struct count_cell))))) {
             aggregate_free(a);
             return NULL;
         }
@@ -177,14 +210,19 @@ static struct aggregate *aggregate_build(const struct site_snapshot *snap, const
         if (status < 0 || status >= SITE_STATUS_COUNT)
             continue;
         const char *city = *s->main_city_code ? s->main_city_code : s->city_code;
-        count_site(a, BUBBLE_REGION, find_point(tp, BUBBLE_REGION, s->region_code), s, status);
-        count_site(a, BUBBLE_DEPARTEMENT, find_point(tp, BUBBLE_DEPARTEMENT, s->departement_code), s, status);
+        long region = find_point(tp, BUBBLE_REGION, s->region_code);
+        long departement = find_point(tp, BUBBLE_DEPARTEMENT, s->departement_code);
+        count_site(a, BUBBLE_REGION, region, s, status);
+        count_site(a, BUBBLE_DEPARTEMENT, departement, s, status);
         count_site(a, BUBBLE_CITY, find_point(tp, BUBBLE_CITY, city), s, status);
+        if (departement >= 0)
+            a->public_cells[BUBBLE_DEPARTEMENT][departement].parent = region;
     }
     for (int l = 0; l < BUBBLE_LEVELS; l++)
         for (size_t i = 0; i < tp->n[l]; i++)
             if (a->counts[l][i].sites)
                 a->used[l][a->n_used[l]++] = (uint32_t)i;
+    plan_public_view(a, tp);
     return a;
 }
 
@@ -304,10 +342,8 @@ void territory_cache_clear(void)
 
 /* --- encoding --- */
 
-static bool small(uint32_t n) { return n > 0 && n < PUBLIC_MIN_COUNT; }
-
 static void encode_bubble(struct mvt_layer *layer, int level, const struct territory_point *p,
-                          const struct bubble_counts *c, double px, double py, bool public_scope)
+                          const struct bubble_counts *c, double px, double py, bool public_scope, bool split_shown)
 {
     struct mvt_feature *f = mvt_layer_begin_feature(layer, MVT_POINT);
     if (!f)
@@ -319,7 +355,7 @@ static void encode_bubble(struct mvt_layer *layer, int level, const struct terri
     mvt_feature_add_uint(f, "sites", c->sites);
     mvt_feature_add_uint(f, "population", (uint64_t)c->population);
     uint32_t open = c->status[SITE_OPEN], closed = c->sites - open;
-    if (!public_scope || (!small(open) && !small(closed))) {
+    if (split_shown) {
         mvt_feature_add_uint(f, "status_open", open);
         mvt_feature_add_uint(f, "status_closed", closed);
     }
@@ -361,7 +397,7 @@ int territory_layer_render(const struct tile_request *rq, const struct tile_sour
         uint32_t i = a->used[level][k];
         const struct territory_point *p = &tp->items[level][i];
         const struct bubble_counts *c = &a->counts[level][i];
-        if (!p->located || (public_scope && c->sites < PUBLIC_MIN_COUNT))
+        if (!p->located || (public_scope && !public_shows(a, level, i, false)))
             continue;
         double px, py;
         if (!tile_lonlat_to_pixel(rq->z, rq->x, rq->y, TILE_EXTENT, p->lon, p->lat, &px, &py) ||
@@ -372,7 +408,7 @@ int territory_layer_render(const struct tile_request *rq, const struct tile_sour
             rc = -1;
             break;
         }
-        encode_bubble(layer, level, p, c, px, py, public_scope);
+        encode_bubble(layer, level, p, c, px, py, public_scope, !public_scope || public_shows(a, level, i, true));
     }
     *features = layer ? mvt_layer_feature_count(layer) : 0;
     aggregate_release(a);
@@ -393,7 +429,7 @@ int territory_bubbles_visit(const struct site_snapshot *snap, const struct terri
         uint32_t i = a->used[level][k];
         const struct territory_point *p = &tp->items[level][i];
         const struct bubble_counts *c = &a->counts[level][i];
-        if (!p->located || (public_scope && c->sites < PUBLIC_MIN_COUNT))
+        if (!p->located || (public_scope && !public_shows(a, level, i, false)))
             continue;
         struct territory_bubble b = {
             .level = level, .level_name = level_names[level], .code = p->code, .name = p->name,
@@ -401,7 +437,7 @@ int territory_bubbles_visit(const struct site_snapshot *snap, const struct terri
             .open = c->status[SITE_OPEN], .closed = c->sites - c->status[SITE_OPEN],
             .status = public_scope ? NULL : c->status,
         };
-        b.split_shown = !public_scope || (!small(b.open) && !small(b.closed));
+        b.split_shown = !public_scope || public_shows(a, level, i, true);
         if (!visit(&b, arg))
             break;
     }

@@ -218,6 +218,19 @@ def sql_scalar(dsn, sql, params=None):
     return sql_query(dsn, sql, params)[0][0]
 
 
+def two_departement_epci(dsn):
+    """An EPCI over exactly two départements with sites in both (the scope tests' case of
+    a commune grouping that reads two départements)."""
+    rows = sql_query(dsn, """
+        WITH e AS (SELECT fk_epci FROM epci_to_departement GROUP BY fk_epci HAVING count(*) = 2)
+        SELECT e.fk_epci, count(DISTINCT c.fk_departement) AS deps, count(*) AS sites
+        FROM e JOIN epci_to_departement x ON x.fk_epci = e.fk_epci
+        JOIN cities c ON c.fk_departement = x.fk_departement JOIN shantytowns s ON s.fk_city = c.code
+        GROUP BY e.fk_epci HAVING count(DISTINCT c.fk_departement) = 2 ORDER BY sites DESC, e.fk_epci LIMIT 1""")
+    assert rows, "the demo data has no EPCI over two départements with sites"
+    return rows[0][0]
+
+
 def run_checked(binary, *args):
     """Runs rbmap; fails on a non-zero exit or any sanitizer report."""
     result = run_rbmap(binary, *args)

@@ -17,7 +17,7 @@ import time
 import psycopg2
 import pytest
 
-from conftest import Server, http_get, run_rbmap
+from conftest import Server, http_get, run_rbmap, two_departement_epci
 from tiles_util import decode, sql_site_ids, tile_of
 
 JUSTICE_FIELDS = ["owner_complaint", "justice_procedure", "justice_rendered", "police_status",
@@ -91,18 +91,6 @@ def sql_one(dsn, query, params=()):
     with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
         cur.execute(query, params)
         return cur.fetchall()
-
-
-def two_departement_epci(dsn):
-    """An EPCI over exactly two départements with sites in both."""
-    rows = sql_one(dsn, """
-        WITH e AS (SELECT fk_epci FROM epci_to_departement GROUP BY fk_epci HAVING count(*) = 2)
-        SELECT e.fk_epci, count(DISTINCT c.fk_departement) AS deps, count(*) AS sites
-        FROM e JOIN epci_to_departement x ON x.fk_epci = e.fk_epci
-        JOIN cities c ON c.fk_departement = x.fk_departement JOIN shantytowns s ON s.fk_city = c.code
-        GROUP BY e.fk_epci HAVING count(DISTINCT c.fk_departement) = 2 ORDER BY sites DESC, e.fk_epci LIMIT 1""")
-    assert rows, "the demo data has no EPCI over two départements with sites"
-    return rows[0][0]
 
 
 def scope_cases(dsn):

@@ -265,7 +265,15 @@ def test_territories_public_threshold(api, demo_dsn):
         JOIN cities c ON c.code = s.fk_city GROUP BY 1 HAVING count(*) >= 5""")}
     got = {f["properties"]["code"]: f["properties"]["sites"] for f in public["features"]
            if f["properties"]["level"] == "departement"}
-    assert got == expected
+    assert set(got) <= set(expected) and all(expected[k] == v for k, v in got.items())
+    # A département of 5 or more is withheld only to keep a small one of its région from
+    # showing by difference (tiles/small_counts.h).
+    small_regions = {r[0] for r in sql_query(demo_dsn, """SELECT d.fk_region FROM shantytowns s
+        JOIN cities c ON c.code = s.fk_city JOIN departements d ON d.code = c.fk_departement
+        GROUP BY d.fk_region, d.code HAVING count(*) < 5""")}
+    region_of = dict(sql_query(demo_dsn, "SELECT code, fk_region FROM departements"))
+    assert all(region_of[k] in small_regions for k in set(expected) - set(got))
+    assert len(got) >= len(expected) - 5
     national = items(api, "territories", "limit=10000")
     assert "city" in {f["properties"]["level"] for f in national["features"]}
     z12 = items(api, "territories", "limit=10000&zoom=12")

@@ -10,6 +10,7 @@ import http.client
 import json
 import re
 import secrets
+import signal
 import time
 
 import pytest
@@ -198,3 +199,120 @@ def test_api_key_guessing_stops_before_pbkdf2(rbmap_bin, demo_dsn, srv):
     finally:
         with psycopg2.connect(demo_dsn) as c, c.cursor() as cur:
             cur.execute("DELETE FROM rbmap_api_keys WHERE key_id = %s", (key_id,))
+
+
+def sighup_and_wait(srv, words):
+    """Sends SIGHUP and waits for the reload line that contains words."""
+    before = srv.read_log().count("configuration reloaded")
+    srv.proc.send_signal(signal.SIGHUP)
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        log = srv.read_log()
+        reloads = [line for line in log.splitlines() if "configuration reloaded" in line]
+        if len(reloads) > before:
+            assert words in reloads[-1], reloads[-1]
+            return
+        time.sleep(0.05)
+    raise AssertionError("no reload line after SIGHUP")
+
+
+@pytest.fixture(scope="module")
+def proxy_conf(tmp_path_factory, secret):
+    d = tmp_path_factory.mktemp("proxy")
+    return write_conf(d / "proxy.conf", jwt_secret=secret, rate_limit_per_s=1, rate_limit_burst=3,
+                      auth_failures_per_minute=2, audit_log=d / "audit.jsonl",
+                      trusted_proxies="127.0.3.1, 127.0.3.11/32 ::1")
+
+
+def test_client_address_behind_trusted_proxies(rbmap_bin, demo_dsn, tmp_path_factory, proxy_conf, secret):
+    """127.0.3.1 plays our reverse proxy; 203.0.113.x are the clients it names."""
+    s = Server(rbmap_bin, demo_dsn, tmp_path_factory.mktemp("proxysrv"), ["--config", proxy_conf])
+    try:
+        proxy, stranger = "127.0.3.1", "127.0.3.2"
+
+        def via(xff, source=proxy, headers=None):
+            return get_from(s, TILE, source, {"X-Forwarded-For": xff, **(headers or {})})
+
+        # Two clients behind the proxy: each its own bucket (burst 3 at 1/s).
+        first = [via("203.0.113.1")[0] for _ in range(6)]
+        assert first[:3] == [first[0]] * 3 and first[0] in (200, 204) and first[-1] == 429, first
+        assert via("203.0.113.2")[0] in (200, 204)
+        # A client cannot pick a fresh address by writing its own X-Forwarded-For: the
+        # proxy appends the address it saw, and only the right-most untrusted entry counts.
+        assert via("198.51.100.77, 203.0.113.1")[0] == 429
+        # Trusted proxies in the chain are skipped (127.0.3.11 is a second proxy).
+        assert via("203.0.113.1, 127.0.3.11")[0] == 429
+        # Spoofing: from a peer that is not a trusted proxy the header is ignored; the
+        # peer's own bucket runs dry whatever it claims.
+        spoofed = [via(f"203.0.113.{100 + i}", stranger)[0] for i in range(6)]
+        assert spoofed[-1] == 429, spoofed
+        assert via("203.0.113.200", stranger)[0] == 429
+        assert via("203.0.113.3")[0] in (200, 204)  # the proxy's other clients are untouched
+        # Failed signatures are counted per client behind the proxy (2 per minute).
+        now = int(time.time())
+        forged = craft(b"guessed-secret-guessed-secret-guessed",
+                       {"sub": "x", "aud": "rbmap", "iat": now, "exp": now + 600, "areas": ["national"]})
+        assert [via("203.0.113.7", headers=bearer(forged))[0] for _ in range(3)] == [401, 401, 429]
+        assert via("203.0.113.8", headers=bearer(forged))[0] == 401
+        # The audit log names the client, not the proxy.
+        valid = mint(rbmap_bin, proxy_conf, "departement:93", "--sub", "police-93")
+        assert get_from(s, "/tiles/sites/0/0/0.mvt", proxy,
+                        {"X-Forwarded-For": "203.0.113.9", **bearer(valid)})[0] in (200, 204)
+        audit = [json.loads(line) for line in open(str(proxy_conf).replace("proxy.conf", "audit.jsonl"))]
+        assert [a["remote"] for a in audit if a["subject"] == "user:police-93"] == ["203.0.113.9"], audit
+        log = s.read_log()
+        assert "refused for 203.0.113.7" in log and "refused for 127.0.3.1" not in log
+        assert "credential refused unchecked for 203.0.113.7" in log
+        access = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
+        remotes = {a.get("remote") for a in access}
+        assert {"203.0.113.1", "203.0.113.2", stranger} <= remotes, remotes
+        assert not {"198.51.100.77", "203.0.113.100", "203.0.113.200"} & remotes
+    finally:
+        s.stop()
+
+
+def test_bad_trusted_proxies_refuses_to_start(rbmap_bin, demo_dsn, tmp_path):
+    conf = write_conf(tmp_path / "bad.conf", trusted_proxies="10.0.0.0/8, proxy.internal")
+    r = run_rbmap(rbmap_bin, "serve", "--config", conf, "--db", demo_dsn, "--listen", "127.0.0.1:1", timeout=30)
+    assert r.returncode == 2 and "'proxy.internal' is not an IPv4 or IPv6 address" in r.stderr, r.stderr
+
+
+def test_sighup_reloads_rate_limits_and_proxies(rbmap_bin, demo_dsn, tmp_path, secret):
+    """Off at start, on after a SIGHUP, tighter, then off again; the same for failed
+    credential checks and for trusted_proxies."""
+    path = tmp_path / "reload.conf"
+    conf = write_conf(path, jwt_secret=secret, auth_failures_per_minute=0)
+    s = Server(rbmap_bin, demo_dsn, tmp_path, ["--config", conf])
+    try:
+        a = "127.0.4.1"
+        assert {get_from(s, TILE, a)[0] for _ in range(12)} <= {200, 204}
+        write_conf(path, jwt_secret=secret, rate_limit_per_s=1, rate_limit_burst=4, auth_failures_per_minute=1,
+                   trusted_proxies="127.0.4.9")
+        sighup_and_wait(s, "rate_limit_per_s=1, rate_limit_burst=4, auth_failures_per_minute=1, trusted_proxies=1")
+        statuses = [get_from(s, TILE, a)[0] for _ in range(8)]
+        assert statuses[0] in (200, 204) and statuses[-1] == 429, statuses
+        assert 3 <= sum(st != 429 for st in statuses) <= 6, statuses
+        status, hdrs, body = get_from(s, TILE, "127.0.4.2")
+        assert status in (200, 204)
+        now = int(time.time())
+        forged = craft(b"guessed-secret-guessed-secret-guessed",
+                       {"sub": "x", "aud": "rbmap", "iat": now, "exp": now + 600, "areas": ["national"]})
+        assert [get_from(s, TILE, "127.0.4.3", bearer(forged))[0] for _ in range(2)] == [401, 429]
+        # Now trusted, 127.0.4.9 forwards for two clients with their own buckets.
+        proxied = [get_from(s, TILE, "127.0.4.9", {"X-Forwarded-For": "203.0.113.50"})[0] for _ in range(8)]
+        assert proxied[-1] == 429 and get_from(s, TILE, "127.0.4.9", {"X-Forwarded-For": "203.0.113.51"})[0] != 429
+        # A bad value keeps the current configuration.
+        path.write_text(path.read_text() + "trusted_proxies = nonsense\n")
+        s.proc.send_signal(signal.SIGHUP)
+        deadline = time.time() + 10
+        while "configuration not reloaded" not in s.read_log() and time.time() < deadline:
+            time.sleep(0.05)
+        assert "'nonsense' is not an IPv4 or IPv6 address" in s.read_log()
+        assert get_from(s, TILE, a)[0] == 429
+        write_conf(path, jwt_secret=secret, rate_limit_per_s=0, auth_failures_per_minute=0)
+        sighup_and_wait(s, "rate_limit_per_s=0")
+        assert {get_from(s, TILE, a)[0] for _ in range(12)} <= {200, 204}
+        assert get_from(s, TILE, "127.0.4.3", bearer(forged))[0] == 401
+    finally:
+        s.wait_boundaries()
+        s.stop()

@@ -1,9 +1,11 @@
-/* Token buckets (server/rate_limit.h) with an explicit clock, CORS decisions
+/* Token buckets (server/rate_limit.h) with an explicit clock and their reconfiguration,
+ * trusted proxies and the client address behind them (server/trusted_proxies.h), CORS decisions
  * (server/cors.h) and open connections per address (server/conn_limit.h). */
 #include "server/audit_log.h"
 #include "server/conn_limit.h"
 #include "server/cors.h"
 #include "server/rate_limit.h"
+#include "server/trusted_proxies.h"
 #include "tests/unit/unit.h"
 
 static void test_bucket_refills_at_its_rate(void)
@@ -61,9 +63,111 @@ static void test_table_is_bounded_and_evicts_the_idle(void)
     /* An idle key is forgotten once others need its slots: it comes back with a full
      * bucket, exactly what refilling would have given it. */
     CHECK(rate_limiter_take(rl, "k0", t) == 0);
-    CHECK(!rate_limiter_new(0, 5, 64) && !rate_limiter_new(1, 0, 64) && !rate_limiter_new(1, 1, 2));
+    CHECK(!rate_limiter_new(1, 1, 2));
     CHECK(rate_limiter_take(NULL, "x", 0) == 0); /* off */
     rate_limiter_free(rl);
+}
+
+/* SIGHUP: a limiter created off can be turned on, tightened, loosened and turned off. */
+static void test_reconfigure(void)
+{
+    struct rate_limiter *rl = rate_limiter_new(0, 5, 64);
+    CHECK(rl != NULL);
+    for (int i = 0; i < 100; i++)
+        CHECK(rate_limiter_take(rl, "a", 1) == 0); /* off: everything passes */
+    rate_limiter_configure(rl, 1, 3);
+    for (int i = 0; i < 3; i++)
+        CHECK(rate_limiter_take(rl, "a", 2) == 0);
+    CHECK(rate_limiter_take(rl, "a", 2) == 1);
+    rate_limiter_configure(rl, 0.1, 2); /* slower: the wait grows */
+    CHECK(rate_limiter_take(rl, "a", 2) == 10);
+    rate_limiter_configure(rl, 1, 100);
+    CHECK(rate_limiter_take(rl, "b", 2) == 0);
+    for (int i = 0; i < 98; i++)
+        CHECK(rate_limiter_take(rl, "b", 2) == 0); /* a fresh bucket has the new burst */
+    rate_limiter_configure(rl, 1, 2); /* smaller burst: tokens are capped at once */
+    CHECK(rate_limiter_take(rl, "b", 2) == 0);
+    CHECK(rate_limiter_take(rl, "b", 2) == 1);
+    rate_limiter_configure(rl, 0, 0);
+    CHECK(rate_limiter_take(rl, "b", 2) == 0);
+    rate_limiter_free(rl);
+}
+
+static void test_trusted_proxies_parse(void)
+{
+    struct trusted_proxies tp;
+    char err[256];
+    CHECK(trusted_proxies_parse("", &tp, err, sizeof err) == 0 && tp.count == 0);
+    CHECK(!trusted_proxies_contains(&tp, "127.0.0.1")); /* default: nobody */
+    CHECK(trusted_proxies_parse("10.0.0.0/8, 192.168.1.7 2001:db8::/32,[::1],fe80::/10", &tp, err, sizeof err) == 0);
+    CHECK(tp.count == 5);
+    CHECK(trusted_proxies_contains(&tp, "10.255.3.4"));
+    CHECK(!trusted_proxies_contains(&tp, "11.0.0.1"));
+    CHECK(trusted_proxies_contains(&tp, "192.168.1.7"));
+    CHECK(!trusted_proxies_contains(&tp, "192.168.1.8"));
+    CHECK(trusted_proxies_contains(&tp, "2001:db8:ffff::1"));
+    CHECK(!trusted_proxies_contains(&tp, "2001:db9::1"));
+    CHECK(trusted_proxies_contains(&tp, "::1"));
+    CHECK(trusted_proxies_contains(&tp, "febf::1") && !trusted_proxies_contains(&tp, "fec0::1"));
+    CHECK(trusted_proxies_contains(&tp, "::ffff:10.1.2.3")); /* IPv4-mapped */
+    CHECK(!trusted_proxies_contains(&tp, "::ffff:11.1.2.3"));
+    CHECK(!trusted_proxies_contains(&tp, "not-an-address") && !trusted_proxies_contains(&tp, ""));
+    CHECK(trusted_proxies_parse("0.0.0.0/0", &tp, err, sizeof err) == 0 && trusted_proxies_contains(&tp, "8.8.8.8"));
+    CHECK(!trusted_proxies_contains(&tp, "::1")); /* an IPv4 block holds no IPv6 address */
+    CHECK(trusted_proxies_parse("172.16.0.0/12", &tp, err, sizeof err) == 0);
+    CHECK(trusted_proxies_contains(&tp, "172.31.255.255") && !trusted_proxies_contains(&tp, "172.32.0.0"));
+    /* Mistakes are named, and the previous list stays. */
+    tp.count = 7;
+    CHECK(trusted_proxies_parse("10.0.0.0/8, proxy.example", &tp, err, sizeof err) < 0 && tp.count == 7);
+    CHECK(strstr(err, "'proxy.example'") != NULL);
+    CHECK(trusted_proxies_parse("10.0.0.0/33", &tp, err, sizeof err) < 0 && strstr(err, "prefix") != NULL);
+    CHECK(trusted_proxies_parse("10.0.0.0/", &tp, err, sizeof err) < 0);
+    CHECK(trusted_proxies_parse("10.0.0.0/8x", &tp, err, sizeof err) < 0);
+    CHECK(trusted_proxies_parse("::/129", &tp, err, sizeof err) < 0);
+    CHECK(trusted_proxies_parse("10.0.0.1/8", &tp, err, sizeof err) < 0 && strstr(err, "host bits") != NULL);
+    CHECK(trusted_proxies_parse("1.2.3.4/32 ::/0", &tp, err, sizeof err) == 0 && tp.count == 2);
+    char many[1024] = "";
+    for (int i = 0; i <= TRUSTED_PROXIES_MAX; i++)
+        snprintf(many + strlen(many), sizeof many - strlen(many), "10.0.0.%d,", i);
+    CHECK(trusted_proxies_parse(many, &tp, err, sizeof err) < 0 && strstr(err, "at most") != NULL);
+}
+
+static void test_trusted_proxies_client(void)
+{
+    struct trusted_proxies tp;
+    char err[256], out[64];
+    CHECK(trusted_proxies_parse("10.0.0.0/8, ::1", &tp, err, sizeof err) == 0);
+    const char *one[] = {"203.0.113.9"};
+    trusted_proxies_client(&tp, "198.51.100.1", one, 1, out, sizeof out); /* untrusted peer */
+    CHECK_STR(out, "198.51.100.1");
+    trusted_proxies_client(&tp, "10.0.0.2", one, 1, out, sizeof out);
+    CHECK_STR(out, "203.0.113.9");
+    trusted_proxies_client(&tp, "10.0.0.2", NULL, 0, out, sizeof out); /* no header */
+    CHECK_STR(out, "10.0.0.2");
+    /* A client's own X-Forwarded-For is kept by the proxy and appended to: the
+     * right-most untrusted entry is the one our proxy saw. */
+    const char *spoofed[] = {"1.1.1.1, 203.0.113.9, 10.0.0.7"};
+    trusted_proxies_client(&tp, "::1", spoofed, 1, out, sizeof out);
+    CHECK_STR(out, "203.0.113.9");
+    /* Several headers read as one list, the last one nearest to us. */
+    static const struct {
+        const char *headers[3]; /* X-Forwarded-For values in the order they came */
+        const char *client;
+    } cases[] = {
+        {{"1.1.1.1", "203.0.113.10 ,10.0.0.7", " 10.0.0.8 "}, "203.0.113.10"}, /* read as one list */
+        {{"10.1.1.1, 10.0.0.7"}, "10.1.1.1"},             /* every hop trusted: the first */
+        {{"203.0.113.9, unknown, 10.0.0.7"}, "10.0.0.7"}, /* garbage stops the walk */
+        {{"[2001:db8::5], ::ffff:203.0.113.4"}, "203.0.113.4"},
+        {{"2001:DB8::5"}, "2001:db8::5"},
+        {{" , ,"}, "10.0.0.2"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t n = 0;
+        while (n < 3 && cases[i].headers[n])
+            n++;
+        trusted_proxies_client(&tp, "10.0.0.2", cases[i].headers, n, out, sizeof out);
+        CHECK_STR(out, cases[i].client);
+    }
 }
 
 static void test_cors(void)
@@ -180,5 +284,8 @@ int main(void)
     RUN(test_table_is_bounded_and_evicts_the_idle);
     RUN(test_cors);
     RUN(test_connections_per_address);
+    RUN(test_reconfigure);
+    RUN(test_trusted_proxies_parse);
+    RUN(test_trusted_proxies_client);
     return UNIT_REPORT();
 }
