@@ -120,10 +120,11 @@ static void aggregate(struct cluster_index *idx, size_t c, const struct cluster_
     idx->nweighted[c] = nw;
 }
 
-/* One level's data in supercluster's data order. */
+/* One level's data in supercluster's data order. alone[i] - drift (see cluster_pass) is
+ * a lower bound of the distance from item i to any other item of the level. */
 struct level {
     uint32_t *ref;
-    double *x, *y;
+    double *x, *y, *alone;
     uint32_t n;
 };
 
@@ -132,6 +133,7 @@ static void level_free(struct level *l)
     free(l->ref);
     free(l->x);
     free(l->y);
+    free(l->alone);
     memset(l, 0, sizeof(*l));
 }
 
@@ -141,8 +143,17 @@ static bool level_alloc(struct level *l, uint32_t n)
     l->ref = malloc(m * sizeof(*l->ref));
     l->x = malloc(m * sizeof(*l->x));
     l->y = malloc(m * sizeof(*l->y));
+    l->alone = malloc(m * sizeof(*l->alone));
     l->n = 0;
-    return l->ref && l->x && l->y;
+    return l->ref && l->x && l->y && l->alone;
+}
+
+static inline void level_push(struct level *l, uint32_t ref, double x, double y, double alone)
+{
+    l->ref[l->n] = ref;
+    l->x[l->n] = x;
+    l->y[l->n] = y;
+    l->alone[l->n++] = alone;
 }
 
 static struct kdbush *tree_for(const struct level *l, uint32_t node_size)
@@ -172,20 +183,72 @@ static void ids_to_refs(struct kdbush *t, const struct level *l)
         t->ids[i] = l->ref[t->ids[i]];
 }
 
+/* Why the passes skip most searches: at high zooms almost every within(r) finds only
+ * the point itself, and costs a full tree descent. Each search therefore reaches
+ * ISOLATION_REACH radii; its result filtered to r is exactly within(r) (same test, same
+ * KDBush order), and the nearest other item it saw bounds how alone the point is. The
+ * bound stays valid while the point survives: removing items only moves neighbours
+ * away, and a new cluster's centroid lies within r (+ float slack) of its origin, so
+ * each pass that clusters lowers every bound by that much (`drift`). A point whose
+ * bound exceeds this pass's r would find only itself: the pass treats it as such
+ * without searching, which is what supercluster does with that answer. The reach
+ * (1 to MAX_REACH radii) adapts so that a search meets about one other item: further,
+ * searches get dearer than the ones they save. */
+#define MAX_REACH 16.0
+#define COORD_SLACK 1e-7 /* > distance between a coordinate in [0, 1] and its float */
+
+struct reach {
+    double factor;             /* reach / r */
+    uint64_t searches, others; /* this pass: searches made, other items they met */
+    double met, measured_at;   /* others met per search at that reach, last time most items were searched */
+};
+
+/* within(r) of item i into nb, searching further; returns the new bound for item i. */
+static double search_near(const struct kdbush *tree, const struct level *cur, uint32_t i, double r, double drift,
+                          struct reach *rc, struct u32vec *nb, bool *ok)
+{
+    double x = cur->x[i], y = cur->y[i], reach = r * rc->factor;
+    double r2 = r * r, nearest2 = reach * reach;
+    nb->len = 0;
+    *ok = kdbush_within(tree, x, y, reach, nb);
+    size_t kept = 0;
+    for (size_t j = 0; j < nb->len; j++) {
+        uint32_t k = nb->items[j];
+        double dx = (double)(float)cur->x[k] - x, dy = (double)(float)cur->y[k] - y; /* as kdbush_within */
+        double d2 = dx * dx + dy * dy;
+        if (k != i && d2 < nearest2)
+            nearest2 = d2;
+        if (d2 <= r2)
+            nb->items[kept++] = k;
+    }
+    rc->searches++;
+    rc->others += nb->len - (kept > 0);
+    nb->len = kept;
+    return sqrt(nearest2) * (1 - 1e-12) - COORD_SLACK + drift;
+}
+
 /* _cluster(tree, zoom): one pass over the level above, in data order. */
 static int cluster_pass(struct cluster_index *idx, const struct kdbush *tree, const struct level *cur, int zoom,
-                        const struct cluster_input *pts, struct level *next, uint8_t *visited, struct u32vec *nb)
+                        const struct cluster_input *pts, struct level *next, uint8_t *visited, struct u32vec *nb,
+                        double *drift, struct reach *reach)
 {
     const struct cluster_options *o = &idx->opt;
     double r = o->radius / (o->extent * pow(2, zoom));
+    double need = r * (1 + 1e-9) + COORD_SLACK + *drift;
+    size_t clusters_before = idx->nc;
     memset(visited, 0, cur->n);
     for (uint32_t i = 0; i < cur->n; i++) {
         if (visited[i])
             continue;
         visited[i] = 1;
         double x = cur->x[i], y = cur->y[i];
-        nb->len = 0;
-        if (!kdbush_within(tree, x, y, r, nb))
+        if (cur->alone[i] > need) { /* within(r) = this point alone */
+            level_push(next, cur->ref[i], x, y, cur->alone[i]);
+            continue;
+        }
+        bool ok;
+        double alone = search_near(tree, cur, i, r, *drift, reach, nb, &ok);
+        if (!ok)
             return -1;
         uint32_t num_origin = ref_count(idx, cur->ref[i]);
         uint64_t num = num_origin;
@@ -218,25 +281,31 @@ static int cluster_pass(struct cluster_index *idx, const struct kdbush *tree, co
             aggregate(idx, c, pts);
             idx->nc++;
             idx->child_off[idx->nc] = (uint32_t)idx->nchildren;
-            next->ref[next->n] = idx->n + (uint32_t)c;
-            next->x[next->n] = idx->cx[c];
-            next->y[next->n++] = idx->cy[c];
+            level_push(next, idx->n + (uint32_t)c, idx->cx[c], idx->cy[c], -INFINITY);
         } else {
-            next->ref[next->n] = cur->ref[i];
-            next->x[next->n] = x;
-            next->y[next->n++] = y;
+            level_push(next, cur->ref[i], x, y, alone);
             if (num > 1)
                 for (size_t j = 0; j < nb->len; j++) {
                     uint32_t k = nb->items[j];
                     if (visited[k])
                         continue;
                     visited[k] = 1;
-                    next->ref[next->n] = cur->ref[k];
-                    next->x[next->n] = cur->x[k];
-                    next->y[next->n++] = cur->y[k];
+                    level_push(next, cur->ref[k], cur->x[k], cur->y[k], cur->alone[k]);
                 }
         }
     }
+    if (idx->nc > clusters_before)
+        *drift += r + COORD_SLACK;
+    /* Only a pass that searched around most items says how crowded the level is
+     * (the others searched only points known to have neighbours). At the next r, a
+     * reach of f radii meets met * (f * r / reach)^2 others: aim at one. */
+    if (reach->searches * 4 >= cur->n) {
+        reach->met = reach->searches ? (double)reach->others / (double)reach->searches : 0;
+        reach->measured_at = reach->factor * r;
+    }
+    double factor = reach->met > 0 ? reach->measured_at / (2 * r * sqrt(reach->met)) : MAX_REACH;
+    reach->factor = factor < 1 ? 1 : factor > MAX_REACH ? MAX_REACH : factor;
+    reach->searches = reach->others = 0;
     return 0;
 }
 
@@ -247,6 +316,8 @@ static int build_levels(struct cluster_index *idx, const struct cluster_input *p
     uint8_t *visited = malloc(cur->n ? cur->n : 1);
     struct u32vec nb = {0};
     struct kdbush *tree = tree_for(cur, o->node_size);
+    double drift = 0;
+    struct reach reach = {MAX_REACH, 0, 0, 0, 0};
     int rc = -1;
     idx->trees[o->max_zoom + 1] = tree;
     if (!visited || !tree)
@@ -254,7 +325,7 @@ static int build_levels(struct cluster_index *idx, const struct cluster_input *p
     idx->distinct = 1;
     for (int z = o->max_zoom; z >= o->min_zoom; z--) {
         idx->zoom_first[z] = idx->nc;
-        if (!level_alloc(&next, cur->n) || cluster_pass(idx, tree, cur, z, pts, &next, visited, &nb) < 0)
+        if (!level_alloc(&next, cur->n) || cluster_pass(idx, tree, cur, z, pts, &next, visited, &nb, &drift, &reach) < 0)
             goto out;
         idx->zoom_end[z] = idx->nc;
         if (idx->nc == idx->zoom_first[z] && next.n == cur->n &&
@@ -299,9 +370,8 @@ struct cluster_index *cluster_index_build(const struct cluster_input *points, ui
     for (uint32_t i = 0; i < n; i++) {
         if (!isfinite(points[i].lon) || !isfinite(points[i].lat))
             continue; /* load(): `if (!p.geometry) continue;` keeps the index i */
-        cur.ref[cur.n] = i;
-        cur.x[cur.n] = (float)cluster_lng_x(points[i].lon); /* fround */
-        cur.y[cur.n++] = (float)cluster_lat_y(points[i].lat);
+        level_push(&cur, i, (float)cluster_lng_x(points[i].lon), (float)cluster_lat_y(points[i].lat), /* fround */
+                   -INFINITY);
     }
     if (!grow_clusters(idx))
         goto fail;
