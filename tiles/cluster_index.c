@@ -50,11 +50,10 @@ static inline uint32_t ref_count(const struct cluster_index *idx, uint32_t ref)
     return ref < idx->n ? 1 : idx->cnum[ref - idx->n];
 }
 
-static bool grow_clusters(struct cluster_index *idx)
+/* Room for cap clusters (cap >= nc): doubling while building, the exact size after. */
+static bool resize_clusters(struct cluster_index *idx, size_t cap)
 {
-    if (idx->nc < idx->cap)
-        return true;
-    size_t cap = idx->cap ? idx->cap * 2 : 1024, k = idx->opt.n_counters;
+    size_t k = idx->opt.n_counters;
 #define GROW(field, per)                                                                   \
     do {                                                                                   \
         void *p_ = realloc(idx->field, (cap * (per) + 1) * sizeof(*idx->field));           \
@@ -73,6 +72,23 @@ static bool grow_clusters(struct cluster_index *idx)
 #undef GROW
     idx->cap = cap;
     return true;
+}
+
+static bool grow_clusters(struct cluster_index *idx)
+{
+    return idx->nc < idx->cap || resize_clusters(idx, idx->cap ? idx->cap * 2 : 1024);
+}
+
+/* Gives back what doubling reserved beyond the final sizes (a failed shrink keeps the
+ * larger blocks, which stay valid). */
+static void shrink_to_fit(struct cluster_index *idx)
+{
+    resize_clusters(idx, idx->nc);
+    uint32_t *p = idx->nchildren ? realloc(idx->children, idx->nchildren * sizeof(*p)) : NULL;
+    if (p) {
+        idx->children = p;
+        idx->children_cap = idx->nchildren;
+    }
 }
 
 static bool push_child(struct cluster_index *idx, uint32_t ref)
@@ -345,6 +361,7 @@ static int build_levels(struct cluster_index *idx, const struct cluster_input *p
         idx->distinct++;
     }
     ids_to_refs(tree, cur);
+    shrink_to_fit(idx);
     rc = 0;
 out: /* on failure cluster_index_free drops the trees made so far */
     level_free(&next);
