@@ -54,6 +54,9 @@ struct config {
     int rate_limit_burst;      /* rate_limit_burst = N: bucket size */
     int auth_failures_per_minute; /* auth_failures_per_minute = N: bad signatures or API key
                                      secrets per client address before 429 (0 = off, default 10) */
+    /* Territory bubbles (tiles/territory_bubbles.h). */
+    int public_min_count;      /* public_min_count = N: smallest site count of a bubble the public
+                                  sees (default 5, >= 1; SIGHUP reloads it) */
     /* Layer sync from a replica (no NOTIFY there): poll the change log every N ms (0 = LISTEN). */
     int changelog_poll_ms;     /* changelog_poll_ms = N */
 };

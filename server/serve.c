@@ -109,6 +109,7 @@ static void apply_reloadable(struct config *dst, const struct config *src)
     dst->wms_max_height = src->wms_max_height;
     dst->rate_limit_per_s = src->rate_limit_per_s;
     dst->rate_limit_burst = src->rate_limit_burst;
+    dst->public_min_count = src->public_min_count;
     memcpy(dst->access_log, src->access_log, sizeof dst->access_log);
     memcpy(dst->cors_origins, src->cors_origins, sizeof dst->cors_origins);
     memcpy(dst->public_url, src->public_url, sizeof dst->public_url);
@@ -144,8 +145,12 @@ static void reload_config(struct server_ctx *ctx, struct config_version **versio
     v->older = *versions;
     *versions = v;
     __atomic_store_n(&ctx->cfg, &v->cfg, __ATOMIC_RELEASE);
-    fprintf(stderr, "rbmap serve: SIGHUP: configuration reloaded (tile_max_age_s=%d, rate_limit_per_s=%d, access_log=%s)\n",
-            v->cfg.tile_max_age_s, v->cfg.rate_limit_per_s, v->cfg.access_log);
+    if (v->cfg.public_min_count != territory_public_min_count()) {
+        territory_public_min_count_set(v->cfg.public_min_count);
+        tile_cache_clear(ctx->tiles); /* cached territories tiles were cut at the old threshold */
+    }
+    fprintf(stderr, "rbmap serve: SIGHUP: configuration reloaded (tile_max_age_s=%d, rate_limit_per_s=%d, public_min_count=%d, access_log=%s)\n",
+            v->cfg.tile_max_age_s, v->cfg.rate_limit_per_s, v->cfg.public_min_count, v->cfg.access_log);
 }
 
 /* A database that is down at start is not fatal: the server starts degraded and
@@ -189,6 +194,7 @@ static int start_layers(struct server_ctx *ctx)
 {
     const struct config *cfg = ctx->cfg;
     struct tile_cache_config cache_cfg = {.budget_bytes = (size_t)cfg->tile_cache_mb * 1024 * 1024};
+    territory_public_min_count_set(cfg->public_min_count);
     ctx->sites = site_store_create();
     ctx->actions = action_store_create();
     ctx->tiles = tile_cache_new(&cache_cfg);

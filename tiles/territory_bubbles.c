@@ -304,10 +304,20 @@ void territory_cache_clear(void)
 
 /* --- encoding --- */
 
-static bool small(uint32_t n) { return n > 0 && n < PUBLIC_MIN_COUNT; }
+static int public_min_count = TERRITORY_PUBLIC_MIN_COUNT_DEFAULT; /* atomic: SIGHUP sets it while requests run */
+
+void territory_public_min_count_set(int n)
+{
+    if (n >= 1)
+        __atomic_store_n(&public_min_count, n, __ATOMIC_RELAXED);
+}
+
+int territory_public_min_count(void) { return __atomic_load_n(&public_min_count, __ATOMIC_RELAXED); }
+
+static bool small(uint32_t n, uint32_t min_count) { return n > 0 && n < min_count; }
 
 static void encode_bubble(struct mvt_layer *layer, int level, const struct territory_point *p,
-                          const struct bubble_counts *c, double px, double py, bool public_scope)
+                          const struct bubble_counts *c, double px, double py, bool public_scope, uint32_t min_count)
 {
     struct mvt_feature *f = mvt_layer_begin_feature(layer, MVT_POINT);
     if (!f)
@@ -319,7 +329,7 @@ static void encode_bubble(struct mvt_layer *layer, int level, const struct terri
     mvt_feature_add_uint(f, "sites", c->sites);
     mvt_feature_add_uint(f, "population", (uint64_t)c->population);
     uint32_t open = c->status[SITE_OPEN], closed = c->sites - open;
-    if (!public_scope || (!small(open) && !small(closed))) {
+    if (!public_scope || (!small(open, min_count) && !small(closed, min_count))) {
         mvt_feature_add_uint(f, "status_open", open);
         mvt_feature_add_uint(f, "status_closed", closed);
     }
@@ -355,13 +365,14 @@ int territory_layer_render(const struct tile_request *rq, const struct tile_sour
     if (!a)
         return -1;
     bool public_scope = rq->scope->kind == SCOPE_PUBLIC;
+    uint32_t min_count = (uint32_t)territory_public_min_count(); /* one value for the whole tile */
     struct mvt_layer *layer = NULL;
     int rc = 0;
     for (size_t k = 0; k < a->n_used[level]; k++) {
         uint32_t i = a->used[level][k];
         const struct territory_point *p = &tp->items[level][i];
         const struct bubble_counts *c = &a->counts[level][i];
-        if (!p->located || (public_scope && c->sites < PUBLIC_MIN_COUNT))
+        if (!p->located || (public_scope && c->sites < min_count))
             continue;
         double px, py;
         if (!tile_lonlat_to_pixel(rq->z, rq->x, rq->y, TILE_EXTENT, p->lon, p->lat, &px, &py) ||
@@ -372,7 +383,7 @@ int territory_layer_render(const struct tile_request *rq, const struct tile_sour
             rc = -1;
             break;
         }
-        encode_bubble(layer, level, p, c, px, py, public_scope);
+        encode_bubble(layer, level, p, c, px, py, public_scope, min_count);
     }
     *features = layer ? mvt_layer_feature_count(layer) : 0;
     aggregate_release(a);
@@ -389,11 +400,12 @@ int territory_bubbles_visit(const struct site_snapshot *snap, const struct terri
     struct aggregate *a = aggregate_acquire(snap, f, scope, tp);
     if (!a)
         return -1;
+    uint32_t min_count = (uint32_t)territory_public_min_count();
     for (size_t k = 0; k < a->n_used[level]; k++) {
         uint32_t i = a->used[level][k];
         const struct territory_point *p = &tp->items[level][i];
         const struct bubble_counts *c = &a->counts[level][i];
-        if (!p->located || (public_scope && c->sites < PUBLIC_MIN_COUNT))
+        if (!p->located || (public_scope && c->sites < min_count))
             continue;
         struct territory_bubble b = {
             .level = level, .level_name = level_names[level], .code = p->code, .name = p->name,
@@ -401,7 +413,7 @@ int territory_bubbles_visit(const struct site_snapshot *snap, const struct terri
             .open = c->status[SITE_OPEN], .closed = c->sites - c->status[SITE_OPEN],
             .status = public_scope ? NULL : c->status,
         };
-        b.split_shown = !public_scope || (!small(b.open) && !small(b.closed));
+        b.split_shown = !public_scope || (!small(b.open, min_count) && !small(b.closed, min_count));
         if (!visit(&b, arg))
             break;
     }
