@@ -1,6 +1,7 @@
 /* supercluster's load() and queries over flat arrays. The comments name the JavaScript
  * they mirror (supercluster 8.0.1 index.js) where the order of operations matters. */
 #include "tiles/cluster_index.h"
+#include "tiles/cluster_grid.h"
 #include "tiles/cluster_index_impl.h"
 
 #include <math.h>
@@ -211,6 +212,11 @@ static void ids_to_refs(struct kdbush *t, const struct level *l)
  * (1 to MAX_REACH radii) adapts so that a search meets about one other item: further,
  * searches get dearer than the ones they save. */
 #define MAX_REACH 16.0
+/* Before searching, a pass where many items have no bound yet gets them all from one
+ * grid sort (tiles/cluster_grid.h) with cells of GRID_REACH radii: a bound that holds
+ * this pass and the next. Searches are left for items with a neighbour nearby. */
+#define GRID_REACH 4.0
+#define GRID_MIN_ITEMS 4096
 #define COORD_SLACK 1e-7 /* > distance between a coordinate in [0, 1] and its float */
 
 struct reach {
@@ -226,11 +232,11 @@ static double search_near(const struct kdbush *tree, const struct level *cur, ui
     double x = cur->x[i], y = cur->y[i], reach = r * rc->factor;
     double r2 = r * r, nearest2 = reach * reach;
     nb->len = 0;
-    *ok = kdbush_within(tree, x, y, reach, nb);
+    *ok = kdbush_within_positions(tree, x, y, reach, nb);
     size_t kept = 0;
     for (size_t j = 0; j < nb->len; j++) {
-        uint32_t k = nb->items[j];
-        double dx = (double)(float)cur->x[k] - x, dy = (double)(float)cur->y[k] - y; /* as kdbush_within */
+        uint32_t pos = nb->items[j], k = tree->ids[pos];
+        double dx = (double)tree->coords[2 * pos] - x, dy = (double)tree->coords[2 * pos + 1] - y; /* as within() */
         double d2 = dx * dx + dy * dy;
         if (k != i && d2 < nearest2)
             nearest2 = d2;
@@ -243,29 +249,96 @@ static double search_near(const struct kdbush *tree, const struct level *cur, ui
     return sqrt(nearest2) * (1 - 1e-12) - COORD_SLACK + drift;
 }
 
+static void bound_by_grid(struct level *cur, double r, double need, double drift, uint8_t *flags)
+{
+    uint32_t unknown = 0;
+    for (uint32_t i = 0; i < cur->n; i++)
+        unknown += cur->alone[i] <= need;
+    if (cur->n < GRID_MIN_ITEMS || unknown * 8 < cur->n)
+        return;
+    double g = r * GRID_REACH, bound = g * (1 - 1e-9) - 2 * COORD_SLACK + drift;
+    if (!cluster_grid_alone(cur->x, cur->y, cur->n, g, flags))
+        return; /* no memory for the sort: every item is searched */
+    for (uint32_t i = 0; i < cur->n; i++)
+        if (flags[i] && bound > cur->alone[i])
+            cur->alone[i] = bound;
+}
+
+/* within(r) answers made ahead of a pass. Why: the pass visits items in data order,
+ * which jumps across the map, so each search would wait on memory; searching in the
+ * tree's order walks neighbouring items one after the other. A within() answer does
+ * not depend on what the pass has visited, so it can be made early; the pass only
+ * skips the answers of items consumed before their turn. A level where the answers
+ * would be too many (a dense low zoom) keeps the rest for the pass to search. */
+#define NEAR_ALONE UINT32_MAX     /* item alone: no search needed */
+#define NEAR_LATER (UINT32_MAX - 1) /* not searched ahead */
+struct near_table {
+    uint32_t *start, *len; /* per data item */
+    struct u32vec all;
+};
+
+static bool search_ahead(const struct kdbush *tree, struct level *cur, double r, double need, double drift,
+                         struct reach *reach, struct near_table *nt, struct u32vec *nb)
+{
+    size_t budget = 8 * (size_t)cur->n + 65536;
+    nt->all.len = 0;
+    for (uint32_t p = 0; p < tree->n; p++) {
+        uint32_t i = tree->ids[p];
+        if (nt->all.len > budget) {
+            nt->len[i] = NEAR_LATER;
+            continue;
+        }
+        if (cur->alone[i] > need) {
+            nt->len[i] = NEAR_ALONE;
+            continue;
+        }
+        bool ok;
+        cur->alone[i] = search_near(tree, cur, i, r, drift, reach, nb, &ok);
+        nt->start[i] = (uint32_t)nt->all.len;
+        nt->len[i] = (uint32_t)nb->len;
+        for (size_t j = 0; ok && j < nb->len; j++)
+            ok = u32vec_push(&nt->all, nb->items[j]);
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
 /* _cluster(tree, zoom): one pass over the level above, in data order. */
-static int cluster_pass(struct cluster_index *idx, const struct kdbush *tree, const struct level *cur, int zoom,
+static int cluster_pass(struct cluster_index *idx, const struct kdbush *tree, struct level *cur, int zoom,
                         const struct cluster_input *pts, struct level *next, uint8_t *visited, struct u32vec *nb,
-                        double *drift, struct reach *reach)
+                        double *drift, struct reach *reach, struct near_table *nt)
 {
     const struct cluster_options *o = &idx->opt;
     double r = o->radius / (o->extent * pow(2, zoom));
     double need = r * (1 + 1e-9) + COORD_SLACK + *drift;
     size_t clusters_before = idx->nc;
+    bound_by_grid(cur, r, need, *drift, visited);
+    if (!search_ahead(tree, cur, r, need, *drift, reach, nt, nb))
+        return -1;
     memset(visited, 0, cur->n);
     for (uint32_t i = 0; i < cur->n; i++) {
         if (visited[i])
             continue;
         visited[i] = 1;
         double x = cur->x[i], y = cur->y[i];
-        if (cur->alone[i] > need) { /* within(r) = this point alone */
+        uint32_t known = nt->len[i];
+        if (known == NEAR_ALONE || (known == NEAR_LATER && cur->alone[i] > need)) { /* within(r) = this point alone */
             level_push(next, cur->ref[i], x, y, cur->alone[i]);
             continue;
         }
-        bool ok;
-        double alone = search_near(tree, cur, i, r, *drift, reach, nb, &ok);
-        if (!ok)
-            return -1;
+        double alone = cur->alone[i];
+        if (known == NEAR_LATER) {
+            bool ok;
+            alone = search_near(tree, cur, i, r, *drift, reach, nb, &ok);
+            if (!ok)
+                return -1;
+        } else {
+            nb->len = 0;
+            for (uint32_t j = 0; j < known; j++)
+                if (!u32vec_push(nb, nt->all.items[nt->start[i] + j]))
+                    return -1;
+        }
         uint32_t num_origin = ref_count(idx, cur->ref[i]);
         uint64_t num = num_origin;
         for (size_t j = 0; j < nb->len; j++)
@@ -334,14 +407,16 @@ static int build_levels(struct cluster_index *idx, const struct cluster_input *p
     struct kdbush *tree = tree_for(cur, o->node_size);
     double drift = 0;
     struct reach reach = {MAX_REACH, 0, 0, 0, 0};
+    struct near_table nt = {malloc((cur->n ? cur->n : 1) * sizeof(uint32_t)), malloc((cur->n ? cur->n : 1) * sizeof(uint32_t)),
+                            {0}};
     int rc = -1;
     idx->trees[o->max_zoom + 1] = tree;
-    if (!visited || !tree)
+    if (!visited || !tree || !nt.start || !nt.len)
         goto out;
     idx->distinct = 1;
     for (int z = o->max_zoom; z >= o->min_zoom; z--) {
         idx->zoom_first[z] = idx->nc;
-        if (!level_alloc(&next, cur->n) || cluster_pass(idx, tree, cur, z, pts, &next, visited, &nb, &drift, &reach) < 0)
+        if (!level_alloc(&next, cur->n) || cluster_pass(idx, tree, cur, z, pts, &next, visited, &nb, &drift, &reach, &nt) < 0)
             goto out;
         idx->zoom_end[z] = idx->nc;
         if (idx->nc == idx->zoom_first[z] && next.n == cur->n &&
@@ -367,6 +442,9 @@ out: /* on failure cluster_index_free drops the trees made so far */
     level_free(&next);
     free(visited);
     free(nb.items);
+    free(nt.start);
+    free(nt.len);
+    free(nt.all.items);
     return rc;
 }
 

@@ -176,7 +176,8 @@ bool kdbush_range(const struct kdbush *t, double minx, double miny, double maxx,
     return true;
 }
 
-bool kdbush_within(const struct kdbush *t, double qx, double qy, double r, struct u32vec *out)
+/* What within() appends: ids, or positions in the sorted layout. */
+static bool within(const struct kdbush *t, double qx, double qy, double r, bool positions, struct u32vec *out)
 {
     if (!t->n)
         return true;
@@ -190,7 +191,7 @@ bool kdbush_within(const struct kdbush *t, double qx, double qy, double r, struc
         if (f.right - f.left <= t->node_size) {
             for (uint32_t i = f.left; i <= f.right; i++) {
                 double dx = (double)c[2 * i] - qx, dy = (double)c[2 * i + 1] - qy;
-                if (dx * dx + dy * dy <= r2 && !u32vec_push(out, t->ids[i]))
+                if (dx * dx + dy * dy <= r2 && !u32vec_push(out, positions ? i : t->ids[i]))
                     return false;
             }
             continue;
@@ -198,7 +199,7 @@ bool kdbush_within(const struct kdbush *t, double qx, double qy, double r, struc
         uint32_t m = (f.left + f.right) >> 1;
         double x = c[2 * m], y = c[2 * m + 1];
         double dx = x - qx, dy = y - qy;
-        if (dx * dx + dy * dy <= r2 && !u32vec_push(out, t->ids[m]))
+        if (dx * dx + dy * dy <= r2 && !u32vec_push(out, positions ? m : t->ids[m]))
             return false;
         if (f.axis == 0 ? qx - r <= x : qy - r <= y)
             stack[sp++] = (struct frame){f.left, m - 1, 1 - f.axis};
@@ -206,4 +207,14 @@ bool kdbush_within(const struct kdbush *t, double qx, double qy, double r, struc
             stack[sp++] = (struct frame){m + 1, f.right, 1 - f.axis};
     }
     return true;
+}
+
+bool kdbush_within(const struct kdbush *t, double qx, double qy, double r, struct u32vec *out)
+{
+    return within(t, qx, qy, r, false, out);
+}
+
+bool kdbush_within_positions(const struct kdbush *t, double qx, double qy, double r, struct u32vec *out)
+{
+    return within(t, qx, qy, r, true, out);
 }
