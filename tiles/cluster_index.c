@@ -1,8 +1,8 @@
 /* supercluster's load() and queries over flat arrays. The comments name the JavaScript
  * they mirror (supercluster 8.0.1 index.js) where the order of operations matters. */
 #include "tiles/cluster_index.h"
-#include "tiles/cluster_grid.h"
 #include "tiles/cluster_index_impl.h"
+#include "tiles/cluster_near.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -137,15 +137,7 @@ static void aggregate(struct cluster_index *idx, size_t c, const struct cluster_
     idx->nweighted[c] = nw;
 }
 
-/* One level's data in supercluster's data order. alone[i] - drift (see cluster_pass) is
- * a lower bound of the distance from item i to any other item of the level. */
-struct level {
-    uint32_t *ref;
-    double *x, *y, *alone;
-    uint32_t n;
-};
-
-static void level_free(struct level *l)
+static void level_free(struct cluster_level *l)
 {
     free(l->ref);
     free(l->x);
@@ -154,7 +146,7 @@ static void level_free(struct level *l)
     memset(l, 0, sizeof(*l));
 }
 
-static bool level_alloc(struct level *l, uint32_t n)
+static bool level_alloc(struct cluster_level *l, uint32_t n)
 {
     size_t m = n ? n : 1;
     l->ref = malloc(m * sizeof(*l->ref));
@@ -165,7 +157,7 @@ static bool level_alloc(struct level *l, uint32_t n)
     return l->ref && l->x && l->y && l->alone;
 }
 
-static inline void level_push(struct level *l, uint32_t ref, double x, double y, double alone)
+static inline void level_push(struct cluster_level *l, uint32_t ref, double x, double y, double alone)
 {
     l->ref[l->n] = ref;
     l->x[l->n] = x;
@@ -173,7 +165,7 @@ static inline void level_push(struct level *l, uint32_t ref, double x, double y,
     l->alone[l->n++] = alone;
 }
 
-static struct kdbush *tree_for(const struct level *l, uint32_t node_size)
+static struct kdbush *tree_for(const struct cluster_level *l, uint32_t node_size)
 {
     struct kdbush *t = calloc(1, sizeof(*t));
     uint32_t *ids = malloc((l->n ? l->n : 1) * sizeof(*ids));
@@ -194,127 +186,20 @@ static struct kdbush *tree_for(const struct level *l, uint32_t node_size)
 }
 
 /* Tree ids are data indices while the level is clustered, refs afterwards. */
-static void ids_to_refs(struct kdbush *t, const struct level *l)
+static void ids_to_refs(struct kdbush *t, const struct cluster_level *l)
 {
     for (uint32_t i = 0; i < t->n; i++)
         t->ids[i] = l->ref[t->ids[i]];
 }
 
-/* Why the passes skip most searches: at high zooms almost every within(r) finds only
- * the point itself, and costs a full tree descent. Each search therefore reaches
- * ISOLATION_REACH radii; its result filtered to r is exactly within(r) (same test, same
- * KDBush order), and the nearest other item it saw bounds how alone the point is. The
- * bound stays valid while the point survives: removing items only moves neighbours
- * away, and a new cluster's centroid lies within r (+ float slack) of its origin, so
- * each pass that clusters lowers every bound by that much (`drift`). A point whose
- * bound exceeds this pass's r would find only itself: the pass treats it as such
- * without searching, which is what supercluster does with that answer. The reach
- * (1 to MAX_REACH radii) adapts so that a search meets about one other item: further,
- * searches get dearer than the ones they save. */
-#define MAX_REACH 16.0
-/* Before searching, a pass where many items have no bound yet gets them all from one
- * grid sort (tiles/cluster_grid.h) with cells of GRID_REACH radii: a bound that holds
- * this pass and the next. Searches are left for items with a neighbour nearby. */
-#define GRID_REACH 4.0
-#define GRID_MIN_ITEMS 4096
-#define COORD_SLACK 1e-7 /* > distance between a coordinate in [0, 1] and its float */
-
-struct reach {
-    double factor;             /* reach / r */
-    uint64_t searches, others; /* this pass: searches made, other items they met */
-    double met, measured_at;   /* others met per search at that reach, last time most items were searched */
-};
-
-/* within(r) of item i into nb, searching further; returns the new bound for item i. */
-static double search_near(const struct kdbush *tree, const struct level *cur, uint32_t i, double r, double drift,
-                          struct reach *rc, struct u32vec *nb, bool *ok)
-{
-    double x = cur->x[i], y = cur->y[i], reach = r * rc->factor;
-    double r2 = r * r, nearest2 = reach * reach;
-    nb->len = 0;
-    *ok = kdbush_within_positions(tree, x, y, reach, nb);
-    size_t kept = 0;
-    for (size_t j = 0; j < nb->len; j++) {
-        uint32_t pos = nb->items[j], k = tree->ids[pos];
-        double dx = (double)tree->coords[2 * pos] - x, dy = (double)tree->coords[2 * pos + 1] - y; /* as within() */
-        double d2 = dx * dx + dy * dy;
-        if (k != i && d2 < nearest2)
-            nearest2 = d2;
-        if (d2 <= r2)
-            nb->items[kept++] = k;
-    }
-    rc->searches++;
-    rc->others += nb->len - (kept > 0);
-    nb->len = kept;
-    return sqrt(nearest2) * (1 - 1e-12) - COORD_SLACK + drift;
-}
-
-static void bound_by_grid(struct level *cur, double r, double need, double drift, uint8_t *flags)
-{
-    uint32_t unknown = 0;
-    for (uint32_t i = 0; i < cur->n; i++)
-        unknown += cur->alone[i] <= need;
-    if (cur->n < GRID_MIN_ITEMS || unknown * 8 < cur->n)
-        return;
-    double g = r * GRID_REACH, bound = g * (1 - 1e-9) - 2 * COORD_SLACK + drift;
-    if (!cluster_grid_alone(cur->x, cur->y, cur->n, g, flags))
-        return; /* no memory for the sort: every item is searched */
-    for (uint32_t i = 0; i < cur->n; i++)
-        if (flags[i] && bound > cur->alone[i])
-            cur->alone[i] = bound;
-}
-
-/* within(r) answers made ahead of a pass. Why: the pass visits items in data order,
- * which jumps across the map, so each search would wait on memory; searching in the
- * tree's order walks neighbouring items one after the other. A within() answer does
- * not depend on what the pass has visited, so it can be made early; the pass only
- * skips the answers of items consumed before their turn. A level where the answers
- * would be too many (a dense low zoom) keeps the rest for the pass to search. */
-#define NEAR_ALONE UINT32_MAX     /* item alone: no search needed */
-#define NEAR_LATER (UINT32_MAX - 1) /* not searched ahead */
-struct near_table {
-    uint32_t *start, *len; /* per data item */
-    struct u32vec all;
-};
-
-static bool search_ahead(const struct kdbush *tree, struct level *cur, double r, double need, double drift,
-                         struct reach *reach, struct near_table *nt, struct u32vec *nb)
-{
-    size_t budget = 8 * (size_t)cur->n + 65536;
-    nt->all.len = 0;
-    for (uint32_t p = 0; p < tree->n; p++) {
-        uint32_t i = tree->ids[p];
-        if (nt->all.len > budget) {
-            nt->len[i] = NEAR_LATER;
-            continue;
-        }
-        if (cur->alone[i] > need) {
-            nt->len[i] = NEAR_ALONE;
-            continue;
-        }
-        bool ok;
-        cur->alone[i] = search_near(tree, cur, i, r, drift, reach, nb, &ok);
-        nt->start[i] = (uint32_t)nt->all.len;
-        nt->len[i] = (uint32_t)nb->len;
-        for (size_t j = 0; ok && j < nb->len; j++)
-            ok = u32vec_push(&nt->all, nb->items[j]);
-        if (!ok)
-            return false;
-    }
-    return true;
-}
-
 /* _cluster(tree, zoom): one pass over the level above, in data order. */
-static int cluster_pass(struct cluster_index *idx, const struct kdbush *tree, struct level *cur, int zoom,
-                        const struct cluster_input *pts, struct level *next, uint8_t *visited, struct u32vec *nb,
-                        double *drift, struct reach *reach, struct near_table *nt)
+static int cluster_pass(struct cluster_index *idx, const struct kdbush *tree, struct cluster_level *cur, int zoom,
+                        const struct cluster_input *pts, struct cluster_level *next, uint8_t *visited,
+                        struct cluster_near *cn)
 {
     const struct cluster_options *o = &idx->opt;
-    double r = o->radius / (o->extent * pow(2, zoom));
-    double need = r * (1 + 1e-9) + COORD_SLACK + *drift;
     size_t clusters_before = idx->nc;
-    bound_by_grid(cur, r, need, *drift, visited);
-    if (!search_ahead(tree, cur, r, need, *drift, reach, nt, nb))
+    if (!cluster_near_prepare(cn, tree, cur, o->radius / (o->extent * pow(2, zoom)), visited))
         return -1;
     memset(visited, 0, cur->n);
     for (uint32_t i = 0; i < cur->n; i++) {
@@ -322,36 +207,23 @@ static int cluster_pass(struct cluster_index *idx, const struct kdbush *tree, st
             continue;
         visited[i] = 1;
         double x = cur->x[i], y = cur->y[i];
-        uint32_t known = nt->len[i];
-        if (known == NEAR_ALONE || (known == NEAR_LATER && cur->alone[i] > need)) { /* within(r) = this point alone */
-            level_push(next, cur->ref[i], x, y, cur->alone[i]);
-            continue;
-        }
-        double alone = cur->alone[i];
-        if (known == NEAR_LATER) {
-            bool ok;
-            alone = search_near(tree, cur, i, r, *drift, reach, nb, &ok);
-            if (!ok)
-                return -1;
-        } else {
-            nb->len = 0;
-            for (uint32_t j = 0; j < known; j++)
-                if (!u32vec_push(nb, nt->all.items[nt->start[i] + j]))
-                    return -1;
-        }
+        const uint32_t *near;
+        size_t n_near;
+        if (!cluster_near_get(cn, tree, cur, i, &near, &n_near))
+            return -1;
         uint32_t num_origin = ref_count(idx, cur->ref[i]);
         uint64_t num = num_origin;
-        for (size_t j = 0; j < nb->len; j++)
-            if (!visited[nb->items[j]])
-                num += ref_count(idx, cur->ref[nb->items[j]]);
+        for (size_t j = 0; j < n_near; j++)
+            if (!visited[near[j]])
+                num += ref_count(idx, cur->ref[near[j]]);
         if (num > num_origin && num >= (uint64_t)o->min_points) {
             if (!grow_clusters(idx))
                 return -1;
             size_t c = idx->nc;
             double wx = x * num_origin, wy = y * num_origin;
             idx->child_off[c] = (uint32_t)idx->nchildren;
-            for (size_t j = 0; j < nb->len; j++) {
-                uint32_t k = nb->items[j];
+            for (size_t j = 0; j < n_near; j++) {
+                uint32_t k = near[j];
                 if (k != i) {
                     if (visited[k])
                         continue;
@@ -372,10 +244,10 @@ static int cluster_pass(struct cluster_index *idx, const struct kdbush *tree, st
             idx->child_off[idx->nc] = (uint32_t)idx->nchildren;
             level_push(next, idx->n + (uint32_t)c, idx->cx[c], idx->cy[c], -INFINITY);
         } else {
-            level_push(next, cur->ref[i], x, y, alone);
+            level_push(next, cur->ref[i], x, y, cur->alone[i]);
             if (num > 1)
-                for (size_t j = 0; j < nb->len; j++) {
-                    uint32_t k = nb->items[j];
+                for (size_t j = 0; j < n_near; j++) {
+                    uint32_t k = near[j];
                     if (visited[k])
                         continue;
                     visited[k] = 1;
@@ -383,40 +255,25 @@ static int cluster_pass(struct cluster_index *idx, const struct kdbush *tree, st
                 }
         }
     }
-    if (idx->nc > clusters_before)
-        *drift += r + COORD_SLACK;
-    /* Only a pass that searched around most items says how crowded the level is
-     * (the others searched only points known to have neighbours). At the next r, a
-     * reach of f radii meets met * (f * r / reach)^2 others: aim at one. */
-    if (reach->searches * 4 >= cur->n) {
-        reach->met = reach->searches ? (double)reach->others / (double)reach->searches : 0;
-        reach->measured_at = reach->factor * r;
-    }
-    double factor = reach->met > 0 ? reach->measured_at / (2 * r * sqrt(reach->met)) : MAX_REACH;
-    reach->factor = factor < 1 ? 1 : factor > MAX_REACH ? MAX_REACH : factor;
-    reach->searches = reach->others = 0;
+    cluster_near_finish(cn, cur->n, idx->nc > clusters_before);
     return 0;
 }
 
-static int build_levels(struct cluster_index *idx, const struct cluster_input *pts, struct level *cur)
+static int build_levels(struct cluster_index *idx, const struct cluster_input *pts, struct cluster_level *cur)
 {
     const struct cluster_options *o = &idx->opt;
-    struct level next = {0};
+    struct cluster_level next = {0};
     uint8_t *visited = malloc(cur->n ? cur->n : 1);
-    struct u32vec nb = {0};
     struct kdbush *tree = tree_for(cur, o->node_size);
-    double drift = 0;
-    struct reach reach = {MAX_REACH, 0, 0, 0, 0};
-    struct near_table nt = {malloc((cur->n ? cur->n : 1) * sizeof(uint32_t)), malloc((cur->n ? cur->n : 1) * sizeof(uint32_t)),
-                            {0}};
+    struct cluster_near *cn = cluster_near_new(cur->n);
     int rc = -1;
     idx->trees[o->max_zoom + 1] = tree;
-    if (!visited || !tree || !nt.start || !nt.len)
+    if (!visited || !tree || !cn)
         goto out;
     idx->distinct = 1;
     for (int z = o->max_zoom; z >= o->min_zoom; z--) {
         idx->zoom_first[z] = idx->nc;
-        if (!level_alloc(&next, cur->n) || cluster_pass(idx, tree, cur, z, pts, &next, visited, &nb, &drift, &reach, &nt) < 0)
+        if (!level_alloc(&next, cur->n) || cluster_pass(idx, tree, cur, z, pts, &next, visited, cn) < 0)
             goto out;
         idx->zoom_end[z] = idx->nc;
         if (idx->nc == idx->zoom_first[z] && next.n == cur->n &&
@@ -441,10 +298,7 @@ static int build_levels(struct cluster_index *idx, const struct cluster_input *p
 out: /* on failure cluster_index_free drops the trees made so far */
     level_free(&next);
     free(visited);
-    free(nb.items);
-    free(nt.start);
-    free(nt.len);
-    free(nt.all.items);
+    cluster_near_free(cn);
     return rc;
 }
 
@@ -457,7 +311,7 @@ struct cluster_index *cluster_index_build(const struct cluster_input *points, ui
         return NULL;
     }
     struct cluster_index *idx = calloc(1, sizeof(*idx));
-    struct level cur = {0};
+    struct cluster_level cur = {0};
     if (!idx || !level_alloc(&cur, n))
         goto fail;
     idx->opt = *o;
