@@ -207,14 +207,26 @@ static void test_equivalence(void)
         }
         p[i] = (struct cluster_input){lon, lat, (int64_t)(i % 40), {(uint16_t)(i % 7), 0}};
     }
-    struct equiv_stats st;
-    int rc = cluster_equiv_run(p, N, &st);
-    if (rc == 1) {
-        printf("  skipped: node or tests/js/node_modules/supercluster missing\n");
-    } else {
-        printf("  equivalence on %u points: %zu queries, %zu features compared, %zu mismatches, max centroid "
-               "difference %.3g degrees\n",
-               (unsigned)N, st.queries, st.features, st.mismatches, st.max_diff);
+    /* supercluster's defaults, then options that take the other branches (neighbours
+     * kept unclustered under minPoints, wider radius, lower max zoom, smaller nodes) */
+    struct cluster_options opts[2];
+    cluster_options_default(&opts[0], 7);
+    opts[1] = opts[0];
+    opts[1].min_points = 5;
+    opts[1].radius = 70;
+    opts[1].extent = 256;
+    opts[1].max_zoom = 14;
+    opts[1].node_size = 16;
+    for (int k = 0; k < 2; k++) {
+        struct equiv_stats st;
+        int rc = cluster_equiv_run(p, N, &opts[k], &st);
+        if (rc == 1) {
+            printf("  skipped: node or tests/js/node_modules/supercluster missing\n");
+            break;
+        }
+        printf("  equivalence on %u points (minPoints %d, radius %g): %zu queries, %zu features compared, %zu "
+               "mismatches, max centroid difference %.3g degrees\n",
+               (unsigned)N, opts[k].min_points, opts[k].radius, st.queries, st.features, st.mismatches, st.max_diff);
         CHECK(rc == 0);
         CHECK(st.queries > 200);
         CHECK(st.mismatches == 0);
