@@ -1,24 +1,40 @@
 #!/bin/sh
-# Cluster index build, side by side: rbmap's supercluster port (C) and supercluster
-# (npm, Node) on the same uniform random world points, 100,000 and 1,000,000, without
-# and with aggregates (rbmap: population + status + field type counters; supercluster:
-# the same through map/reduce). Prints one JSON line per run and a table.
-#   sh bench/cluster_bench.sh [N ...]
+# Cluster index build, side by side in one run: rbmap's supercluster port (C) and
+# supercluster (npm, Node) on the same uniform random world points, without and with
+# aggregates (rbmap: population + status + field type counters; supercluster: the same
+# through map/reduce). Times are CPU times of the build (the machine may be shared);
+# memory is peak RSS and bytes per point (rbmap: the index itself; supercluster: RSS
+# growth over load()). Prints one JSON line per run, then one table with ratios.
+#   sh bench/cluster_bench.sh [--quick] [N ...]     (default 100000 1000000; --quick: 100000)
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
-make -s build/rbmap >/dev/null
+sizes="100000 1000000"
+if [ "${1:-}" = "--quick" ]; then
+  sizes=100000
+  shift
+fi
+[ $# -gt 0 ] && sizes=$*
+make -s -j2 build/rbmap >&2
 mkdir -p build/bench
-# shellcheck disable=SC2046
-cc -std=c11 -D_GNU_SOURCE -O2 -I. bench/cluster_bench.c tiles/cluster_index.c tiles/cluster_query.c \
-   tiles/cluster_kdbush.c -lm -o build/bench/cluster_bench
-sizes=${*:-100000 1000000}
+vars=$(make -s -p -n 2>/dev/null)
+LDLIBS=$(echo "$vars" | grep '^LDLIBS *:=' | head -1 | sed 's/^LDLIBS *:= *//')
+CFLAGS=$(echo "$vars" | grep '^CFLAGS_BASE *:=' | head -1 | sed 's/^CFLAGS_BASE *:= *//')
+# shellcheck disable=SC2086
+cc -O2 $CFLAGS bench/cluster_bench.c $(find build/obj -name '*.o' ! -path build/obj/server/main.o) \
+  -o build/bench/cluster_bench $LDLIBS
+node_ok=0
+if command -v node >/dev/null && [ -d tests/js/node_modules/supercluster ]; then
+  node_ok=1
+else
+  echo "node or tests/js/node_modules/supercluster missing: rbmap only" >&2
+fi
 out=build/bench/cluster_bench.jsonl
 : > "$out"
 for n in $sizes; do
   for agg in 0 1; do
     build/bench/cluster_bench "$n" "$agg" | tee -a "$out"
-    if command -v node >/dev/null && [ -d tests/js/node_modules/supercluster ]; then
+    if [ $node_ok = 1 ]; then
       node --max-old-space-size=8192 tests/js/cluster_bench.mjs "$n" "$agg" | tee -a "$out"
     fi
   done
@@ -26,9 +42,16 @@ done
 /usr/bin/python3 - "$out" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
-print(f"{'impl':13} {'points':>9} {'agg':>4} {'build s':>8} {'peak RSS MB':>11} {'B/point':>8} {'getTile ms':>10}")
-for r in rows:
-    bpp = r.get("bytes_per_point", "")
-    print(f"{r['impl']:13} {r['points']:>9} {str(r['aggregates'])[0]:>4} {r['build_s']:>8} {r['peak_rss_mb']:>11} "
-          f"{bpp:>8} {r['tile_ms']:>10}")
+ours = {(r["points"], r["aggregates"]): r for r in rows if r["impl"] == "rbmap"}
+theirs = {(r["points"], r["aggregates"]): r for r in rows if r["impl"] == "supercluster"}
+ratio = lambda a, b: f"{a / b:.1f}x" if a and b else "-"
+print()
+print("| points | aggregates | build CPU s rbmap / supercluster | speed-up | peak RSS MB rbmap / supercluster "
+      "| bytes/point rbmap / supercluster | slowest cluster tile ms (zoom) |")
+print("|---|---|---|---|---|---|---|")
+for key in sorted(ours):
+    o, t = ours[key], theirs.get(key, {})
+    print(f"| {key[0]:,} | {'yes' if key[1] else 'no'} | {o['build_cpu_s']:.2f} / {t.get('build_cpu_s', '-')} "
+          f"| {ratio(t.get('build_cpu_s'), o['build_cpu_s'])} | {o['peak_rss_mb']:.0f} / {t.get('peak_rss_mb', '-')} "
+          f"| {o['bytes_per_point']:.0f} / {t.get('bytes_per_point', '-')} | {o['tile_max_ms']:.2f} (z{o['tile_max_zoom']}) |")
 PY

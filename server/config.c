@@ -1,5 +1,7 @@
 #include "server/config.h"
 
+#include "tiles/territory_bubbles.h"
+
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -40,6 +42,7 @@ void config_defaults(struct config *cfg)
     cfg->rate_limit_per_s = 0;
     cfg->rate_limit_burst = 200;
     cfg->auth_failures_per_minute = 10;
+    cfg->public_min_count = TERRITORY_PUBLIC_MIN_COUNT_DEFAULT;
 }
 
 static int parse_int(const char *key, const char *value, long min, long max, long *out, char *err,
@@ -126,6 +129,7 @@ static const struct int_setting int_settings[] = {
     {"rate_limit_burst", offsetof(struct config, rate_limit_burst), 1, 1000000},
     {"auth_failures_per_minute", offsetof(struct config, auth_failures_per_minute), 0, 1000000},
     {"changelog_poll_ms", offsetof(struct config, changelog_poll_ms), 0, 60000},
+    {"public_min_count", offsetof(struct config, public_min_count), 1, 1000000},
 };
 
 struct string_setting {

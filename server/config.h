@@ -60,6 +60,9 @@ struct config {
                                      secrets per client address before 429 (0 = off, default 10) */
     struct trusted_proxies trusted_proxies; /* trusted_proxies = 10.0.0.0/8, ::1: peers whose
                                      X-Forwarded-For names the client (default none) */
+    /* Territory bubbles (tiles/territory_bubbles.h). */
+    int public_min_count;      /* public_min_count = N: smallest site count of a bubble the public
+                                  sees (default 5, >= 1; SIGHUP reloads it) */
     /* Layer sync from a replica (no NOTIFY there): poll the change log every N ms (0 = LISTEN). */
     int changelog_poll_ms;     /* changelog_poll_ms = N */
 };

@@ -113,6 +113,7 @@ static void apply_reloadable(struct config *dst, const struct config *src)
     dst->rate_limit_burst = src->rate_limit_burst;
     dst->auth_failures_per_minute = src->auth_failures_per_minute;
     dst->trusted_proxies = src->trusted_proxies;
+    dst->public_min_count = src->public_min_count;
     memcpy(dst->access_log, src->access_log, sizeof dst->access_log);
     memcpy(dst->cors_origins, src->cors_origins, sizeof dst->cors_origins);
     memcpy(dst->public_url, src->public_url, sizeof dst->public_url);
@@ -156,11 +157,15 @@ static void reload_config(struct server_ctx *ctx, struct config_version **versio
     *versions = v;
     __atomic_store_n(&ctx->cfg, &v->cfg, __ATOMIC_RELEASE);
     configure_limits(ctx, &v->cfg);
+    if (v->cfg.public_min_count != territory_public_min_count()) {
+        territory_public_min_count_set(v->cfg.public_min_count);
+        tile_cache_clear(ctx->tiles); /* cached territories tiles were cut at the old threshold */
+    }
     fprintf(stderr,
             "rbmap serve: SIGHUP: configuration reloaded (tile_max_age_s=%d, rate_limit_per_s=%d, rate_limit_burst=%d, "
-            "auth_failures_per_minute=%d, trusted_proxies=%zu, access_log=%s)\n",
+            "auth_failures_per_minute=%d, trusted_proxies=%zu, public_min_count=%d, access_log=%s)\n",
             v->cfg.tile_max_age_s, v->cfg.rate_limit_per_s, v->cfg.rate_limit_burst, v->cfg.auth_failures_per_minute,
-            v->cfg.trusted_proxies.count, v->cfg.access_log);
+            v->cfg.trusted_proxies.count, v->cfg.public_min_count, v->cfg.access_log);
 }
 
 /* A database that is down at start is not fatal: the server starts degraded and
@@ -217,6 +222,7 @@ static int start_layers(struct server_ctx *ctx)
 {
     const struct config *cfg = ctx->cfg;
     struct tile_cache_config cache_cfg = {.budget_bytes = (size_t)cfg->tile_cache_mb * 1024 * 1024};
+    territory_public_min_count_set(cfg->public_min_count);
     ctx->sites = site_store_create();
     ctx->actions = action_store_create();
     ctx->tiles = tile_cache_new(&cache_cfg);

@@ -2,6 +2,7 @@
  * they mirror (supercluster 8.0.1 index.js) where the order of operations matters. */
 #include "tiles/cluster_index.h"
 #include "tiles/cluster_index_impl.h"
+#include "tiles/cluster_near.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -50,11 +51,10 @@ static inline uint32_t ref_count(const struct cluster_index *idx, uint32_t ref)
     return ref < idx->n ? 1 : idx->cnum[ref - idx->n];
 }
 
-static bool grow_clusters(struct cluster_index *idx)
+/* Room for cap clusters (cap >= nc): doubling while building, the exact size after. */
+static bool resize_clusters(struct cluster_index *idx, size_t cap)
 {
-    if (idx->nc < idx->cap)
-        return true;
-    size_t cap = idx->cap ? idx->cap * 2 : 1024, k = idx->opt.n_counters;
+    size_t k = idx->opt.n_counters;
 #define GROW(field, per)                                                                   \
     do {                                                                                   \
         void *p_ = realloc(idx->field, (cap * (per) + 1) * sizeof(*idx->field));           \
@@ -73,6 +73,23 @@ static bool grow_clusters(struct cluster_index *idx)
 #undef GROW
     idx->cap = cap;
     return true;
+}
+
+static bool grow_clusters(struct cluster_index *idx)
+{
+    return idx->nc < idx->cap || resize_clusters(idx, idx->cap ? idx->cap * 2 : 1024);
+}
+
+/* Gives back what doubling reserved beyond the final sizes (a failed shrink keeps the
+ * larger blocks, which stay valid). */
+static void shrink_to_fit(struct cluster_index *idx)
+{
+    resize_clusters(idx, idx->nc);
+    uint32_t *p = idx->nchildren ? realloc(idx->children, idx->nchildren * sizeof(*p)) : NULL;
+    if (p) {
+        idx->children = p;
+        idx->children_cap = idx->nchildren;
+    }
 }
 
 static bool push_child(struct cluster_index *idx, uint32_t ref)
@@ -120,32 +137,35 @@ static void aggregate(struct cluster_index *idx, size_t c, const struct cluster_
     idx->nweighted[c] = nw;
 }
 
-/* One level's data in supercluster's data order. */
-struct level {
-    uint32_t *ref;
-    double *x, *y;
-    uint32_t n;
-};
-
-static void level_free(struct level *l)
+static void level_free(struct cluster_level *l)
 {
     free(l->ref);
     free(l->x);
     free(l->y);
+    free(l->alone);
     memset(l, 0, sizeof(*l));
 }
 
-static bool level_alloc(struct level *l, uint32_t n)
+static bool level_alloc(struct cluster_level *l, uint32_t n)
 {
     size_t m = n ? n : 1;
     l->ref = malloc(m * sizeof(*l->ref));
     l->x = malloc(m * sizeof(*l->x));
     l->y = malloc(m * sizeof(*l->y));
+    l->alone = malloc(m * sizeof(*l->alone));
     l->n = 0;
-    return l->ref && l->x && l->y;
+    return l->ref && l->x && l->y && l->alone;
 }
 
-static struct kdbush *tree_for(const struct level *l, uint32_t node_size)
+static inline void level_push(struct cluster_level *l, uint32_t ref, double x, double y, double alone)
+{
+    l->ref[l->n] = ref;
+    l->x[l->n] = x;
+    l->y[l->n] = y;
+    l->alone[l->n++] = alone;
+}
+
+static struct kdbush *tree_for(const struct cluster_level *l, uint32_t node_size)
 {
     struct kdbush *t = calloc(1, sizeof(*t));
     uint32_t *ids = malloc((l->n ? l->n : 1) * sizeof(*ids));
@@ -166,40 +186,44 @@ static struct kdbush *tree_for(const struct level *l, uint32_t node_size)
 }
 
 /* Tree ids are data indices while the level is clustered, refs afterwards. */
-static void ids_to_refs(struct kdbush *t, const struct level *l)
+static void ids_to_refs(struct kdbush *t, const struct cluster_level *l)
 {
     for (uint32_t i = 0; i < t->n; i++)
         t->ids[i] = l->ref[t->ids[i]];
 }
 
 /* _cluster(tree, zoom): one pass over the level above, in data order. */
-static int cluster_pass(struct cluster_index *idx, const struct kdbush *tree, const struct level *cur, int zoom,
-                        const struct cluster_input *pts, struct level *next, uint8_t *visited, struct u32vec *nb)
+static int cluster_pass(struct cluster_index *idx, const struct kdbush *tree, struct cluster_level *cur, int zoom,
+                        const struct cluster_input *pts, struct cluster_level *next, uint8_t *visited,
+                        struct cluster_near *cn)
 {
     const struct cluster_options *o = &idx->opt;
-    double r = o->radius / (o->extent * pow(2, zoom));
+    size_t clusters_before = idx->nc;
+    if (!cluster_near_prepare(cn, tree, cur, o->radius / (o->extent * pow(2, zoom)), visited))
+        return -1;
     memset(visited, 0, cur->n);
     for (uint32_t i = 0; i < cur->n; i++) {
         if (visited[i])
             continue;
         visited[i] = 1;
         double x = cur->x[i], y = cur->y[i];
-        nb->len = 0;
-        if (!kdbush_within(tree, x, y, r, nb))
+        const uint32_t *near;
+        size_t n_near;
+        if (!cluster_near_get(cn, tree, cur, i, &near, &n_near))
             return -1;
         uint32_t num_origin = ref_count(idx, cur->ref[i]);
         uint64_t num = num_origin;
-        for (size_t j = 0; j < nb->len; j++)
-            if (!visited[nb->items[j]])
-                num += ref_count(idx, cur->ref[nb->items[j]]);
+        for (size_t j = 0; j < n_near; j++)
+            if (!visited[near[j]])
+                num += ref_count(idx, cur->ref[near[j]]);
         if (num > num_origin && num >= (uint64_t)o->min_points) {
             if (!grow_clusters(idx))
                 return -1;
             size_t c = idx->nc;
             double wx = x * num_origin, wy = y * num_origin;
             idx->child_off[c] = (uint32_t)idx->nchildren;
-            for (size_t j = 0; j < nb->len; j++) {
-                uint32_t k = nb->items[j];
+            for (size_t j = 0; j < n_near; j++) {
+                uint32_t k = near[j];
                 if (k != i) {
                     if (visited[k])
                         continue;
@@ -218,43 +242,38 @@ static int cluster_pass(struct cluster_index *idx, const struct kdbush *tree, co
             aggregate(idx, c, pts);
             idx->nc++;
             idx->child_off[idx->nc] = (uint32_t)idx->nchildren;
-            next->ref[next->n] = idx->n + (uint32_t)c;
-            next->x[next->n] = idx->cx[c];
-            next->y[next->n++] = idx->cy[c];
+            level_push(next, idx->n + (uint32_t)c, idx->cx[c], idx->cy[c], -INFINITY);
         } else {
-            next->ref[next->n] = cur->ref[i];
-            next->x[next->n] = x;
-            next->y[next->n++] = y;
+            level_push(next, cur->ref[i], x, y, cur->alone[i]);
             if (num > 1)
-                for (size_t j = 0; j < nb->len; j++) {
-                    uint32_t k = nb->items[j];
+                for (size_t j = 0; j < n_near; j++) {
+                    uint32_t k = near[j];
                     if (visited[k])
                         continue;
                     visited[k] = 1;
-                    next->ref[next->n] = cur->ref[k];
-                    next->x[next->n] = cur->x[k];
-                    next->y[next->n++] = cur->y[k];
+                    level_push(next, cur->ref[k], cur->x[k], cur->y[k], cur->alone[k]);
                 }
         }
     }
+    cluster_near_finish(cn, cur->n, idx->nc > clusters_before);
     return 0;
 }
 
-static int build_levels(struct cluster_index *idx, const struct cluster_input *pts, struct level *cur)
+static int build_levels(struct cluster_index *idx, const struct cluster_input *pts, struct cluster_level *cur)
 {
     const struct cluster_options *o = &idx->opt;
-    struct level next = {0};
+    struct cluster_level next = {0};
     uint8_t *visited = malloc(cur->n ? cur->n : 1);
-    struct u32vec nb = {0};
     struct kdbush *tree = tree_for(cur, o->node_size);
+    struct cluster_near *cn = cluster_near_new(cur->n);
     int rc = -1;
     idx->trees[o->max_zoom + 1] = tree;
-    if (!visited || !tree)
+    if (!visited || !tree || !cn)
         goto out;
     idx->distinct = 1;
     for (int z = o->max_zoom; z >= o->min_zoom; z--) {
         idx->zoom_first[z] = idx->nc;
-        if (!level_alloc(&next, cur->n) || cluster_pass(idx, tree, cur, z, pts, &next, visited, &nb) < 0)
+        if (!level_alloc(&next, cur->n) || cluster_pass(idx, tree, cur, z, pts, &next, visited, cn) < 0)
             goto out;
         idx->zoom_end[z] = idx->nc;
         if (idx->nc == idx->zoom_first[z] && next.n == cur->n &&
@@ -274,11 +293,12 @@ static int build_levels(struct cluster_index *idx, const struct cluster_input *p
         idx->distinct++;
     }
     ids_to_refs(tree, cur);
+    shrink_to_fit(idx);
     rc = 0;
 out: /* on failure cluster_index_free drops the trees made so far */
     level_free(&next);
     free(visited);
-    free(nb.items);
+    cluster_near_free(cn);
     return rc;
 }
 
@@ -291,7 +311,7 @@ struct cluster_index *cluster_index_build(const struct cluster_input *points, ui
         return NULL;
     }
     struct cluster_index *idx = calloc(1, sizeof(*idx));
-    struct level cur = {0};
+    struct cluster_level cur = {0};
     if (!idx || !level_alloc(&cur, n))
         goto fail;
     idx->opt = *o;
@@ -299,9 +319,8 @@ struct cluster_index *cluster_index_build(const struct cluster_input *points, ui
     for (uint32_t i = 0; i < n; i++) {
         if (!isfinite(points[i].lon) || !isfinite(points[i].lat))
             continue; /* load(): `if (!p.geometry) continue;` keeps the index i */
-        cur.ref[cur.n] = i;
-        cur.x[cur.n] = (float)cluster_lng_x(points[i].lon); /* fround */
-        cur.y[cur.n++] = (float)cluster_lat_y(points[i].lat);
+        level_push(&cur, i, (float)cluster_lng_x(points[i].lon), (float)cluster_lat_y(points[i].lat), /* fround */
+                   -INFINITY);
     }
     if (!grow_clusters(idx))
         goto fail;

@@ -29,6 +29,50 @@ static inline void swap_item(uint32_t *ids, float *coords, uint32_t i, uint32_t 
     coords[2 * j + 1] = b;
 }
 
+/* The rest of KDBush's Hoare partition around t, after its first swap at (left, right):
+ * i scans right to the next value >= t, j left to the next value <= t, they swap, until
+ * they cross. The stops are found a block at a time without branches (as in
+ * BlockQuicksort) and paired in the same order, so every swap, hence the final layout,
+ * is KDBush's; it only avoids a mispredicted branch per element. Returns the final j. */
+#define SCAN_BLOCK 128
+static int64_t partition_rest(uint32_t *ids, float *coords, int64_t left, int64_t right, int axis, float t)
+{
+    const float *c = coords + axis;
+    int64_t ls = left, rs = right; /* last swapped pair: (ls, rs) is still untouched */
+    int64_t pl = left + 1, pr = right - 1;
+    uint32_t lstops[SCAN_BLOCK], rstops[SCAN_BLOCK];
+    int ln = 0, lh = 0, rn = 0, rh = 0;
+    for (;;) {
+        while (lh == ln && pl < rs) {
+            int64_t end = pl + SCAN_BLOCK < rs ? pl + SCAN_BLOCK : rs;
+            lh = ln = 0;
+            for (int64_t p = pl; p < end; p++) {
+                lstops[ln] = (uint32_t)p;
+                ln += c[2 * p] >= t;
+            }
+            pl = end;
+        }
+        while (rh == rn && pr > ls) {
+            int64_t end = pr - SCAN_BLOCK > ls ? pr - SCAN_BLOCK : ls;
+            rh = rn = 0;
+            for (int64_t p = pr; p > end; p--) {
+                rstops[rn] = (uint32_t)p;
+                rn += c[2 * p] <= t;
+            }
+            pr = end;
+        }
+        if (lh == ln || rh == rn || lstops[lh] >= rstops[rh])
+            break; /* i would not stop before j: the scans cross */
+        ls = lstops[lh++];
+        rs = rstops[rh++];
+        swap_item(ids, coords, (uint32_t)ls, (uint32_t)rs);
+    }
+    int64_t j = rs - 1; /* j's last scan; a[ls] <= t stops it */
+    while (c[2 * j] > t)
+        j--;
+    return j;
+}
+
 /* KDBush's select(): the same arithmetic (in double, with floor) as the JavaScript, so
  * that the sample ranges, hence the final positions, are the same. Indices are signed
  * because j may step below left during the partition. */
@@ -47,19 +91,11 @@ static void kd_select(uint32_t *ids, float *coords, int64_t k, int64_t left, int
             kd_select(ids, coords, k, new_left, new_right, axis);
         }
         float t = coords[2 * k + axis];
-        int64_t i = left, j = right;
         swap_item(ids, coords, (uint32_t)left, (uint32_t)k);
         if (coords[2 * right + axis] > t)
             swap_item(ids, coords, (uint32_t)left, (uint32_t)right);
-        while (i < j) {
-            swap_item(ids, coords, (uint32_t)i, (uint32_t)j);
-            i++;
-            j--;
-            while (coords[2 * i + axis] < t)
-                i++;
-            while (coords[2 * j + axis] > t)
-                j--;
-        }
+        swap_item(ids, coords, (uint32_t)left, (uint32_t)right); /* the loop's first swap: i < j holds */
+        int64_t j = partition_rest(ids, coords, left, right, axis, t);
         if (coords[2 * left + axis] == t) {
             swap_item(ids, coords, (uint32_t)left, (uint32_t)j);
         } else {
@@ -140,7 +176,8 @@ bool kdbush_range(const struct kdbush *t, double minx, double miny, double maxx,
     return true;
 }
 
-bool kdbush_within(const struct kdbush *t, double qx, double qy, double r, struct u32vec *out)
+/* What within() appends: ids, or positions in the sorted layout. */
+static bool within(const struct kdbush *t, double qx, double qy, double r, bool positions, struct u32vec *out)
 {
     if (!t->n)
         return true;
@@ -154,7 +191,7 @@ bool kdbush_within(const struct kdbush *t, double qx, double qy, double r, struc
         if (f.right - f.left <= t->node_size) {
             for (uint32_t i = f.left; i <= f.right; i++) {
                 double dx = (double)c[2 * i] - qx, dy = (double)c[2 * i + 1] - qy;
-                if (dx * dx + dy * dy <= r2 && !u32vec_push(out, t->ids[i]))
+                if (dx * dx + dy * dy <= r2 && !u32vec_push(out, positions ? i : t->ids[i]))
                     return false;
             }
             continue;
@@ -162,7 +199,7 @@ bool kdbush_within(const struct kdbush *t, double qx, double qy, double r, struc
         uint32_t m = (f.left + f.right) >> 1;
         double x = c[2 * m], y = c[2 * m + 1];
         double dx = x - qx, dy = y - qy;
-        if (dx * dx + dy * dy <= r2 && !u32vec_push(out, t->ids[m]))
+        if (dx * dx + dy * dy <= r2 && !u32vec_push(out, positions ? m : t->ids[m]))
             return false;
         if (f.axis == 0 ? qx - r <= x : qy - r <= y)
             stack[sp++] = (struct frame){f.left, m - 1, 1 - f.axis};
@@ -170,4 +207,14 @@ bool kdbush_within(const struct kdbush *t, double qx, double qy, double r, struc
             stack[sp++] = (struct frame){m + 1, f.right, 1 - f.axis};
     }
     return true;
+}
+
+bool kdbush_within(const struct kdbush *t, double qx, double qy, double r, struct u32vec *out)
+{
+    return within(t, qx, qy, r, false, out);
+}
+
+bool kdbush_within_positions(const struct kdbush *t, double qx, double qy, double r, struct u32vec *out)
+{
+    return within(t, qx, qy, r, true, out);
 }

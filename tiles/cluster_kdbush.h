@@ -42,5 +42,8 @@ bool kdbush_range(const struct kdbush *t, double minx, double miny, double maxx,
                   struct u32vec *out);
 /* Appends the ids of items at distance <= r of (qx, qy); false when memory ran out. */
 bool kdbush_within(const struct kdbush *t, double qx, double qy, double r, struct u32vec *out);
+/* The same search, appending positions p in the sorted layout (id ids[p], coordinates
+ * coords[2p], coords[2p + 1]): no lookup elsewhere to read what was found. */
+bool kdbush_within_positions(const struct kdbush *t, double qx, double qy, double r, struct u32vec *out);
 
 #endif

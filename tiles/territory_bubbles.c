@@ -161,6 +161,16 @@ static void count_site(struct aggregate *a, int level, long idx, const struct si
         c->population += s->population;
 }
 
+static int public_min_count = TERRITORY_PUBLIC_MIN_COUNT_DEFAULT; /* atomic: SIGHUP sets it while requests run */
+
+void territory_public_min_count_set(int n)
+{
+    if (n >= 1)
+        __atomic_store_n(&public_min_count, n, __ATOMIC_RELAXED);
+}
+
+int territory_public_min_count(void) { return __atomic_load_n(&public_min_count, __ATOMIC_RELAXED); }
+
 /* The public's view: counts withheld where they are small or would give a small one
  * away by difference (région minus its shown départements). */
 static void plan_public_view(struct aggregate *a, const struct territory_points *tp)
@@ -174,7 +184,7 @@ static void plan_public_view(struct aggregate *a, const struct territory_points 
                 cell->parent = -1;
         }
     small_counts_suppress(a->public_cells[BUBBLE_REGION], tp->n[BUBBLE_REGION], a->public_cells[BUBBLE_DEPARTEMENT],
-                          tp->n[BUBBLE_DEPARTEMENT], PUBLIC_MIN_COUNT);
+                          tp->n[BUBBLE_DEPARTEMENT], (uint32_t)territory_public_min_count());
 }
 
 /* Whether the public scope is shown this bubble; split: its open/closed counts. */
@@ -267,8 +277,9 @@ static void make_key(const struct site_snapshot *snap, const struct site_filter 
     site_filter_key(f, fk, sizeof fk);
     scope_describe(counting, sk, sizeof sk);
     const struct site_fingerprint *fp = &snap->fingerprint;
-    snprintf(out, outlen, "%llu:%lld:%lld:%lld:%p|%s|%s", (unsigned long long)snap->version, (long long)fp->count,
-             (long long)fp->sum_id, (long long)fp->sum_updated, (const void *)tp, fk, sk);
+    /* The public suppression is computed with the aggregate: a new public_min_count is a new key. */
+    snprintf(out, outlen, "%llu:%lld:%lld:%lld:%p:%d|%s|%s", (unsigned long long)snap->version, (long long)fp->count,
+             (long long)fp->sum_id, (long long)fp->sum_updated, (const void *)tp, territory_public_min_count(), fk, sk);
 }
 
 /* The aggregate for this request, built when missing; two requests racing on a missing

@@ -12,9 +12,9 @@
  *   date filter); non-public scopes also get `status_<raw status>` for every status.
  * - The public scope (no credential) counts every site, but sees only région and
  *   département bubbles (at z12-z13 it keeps the département bubbles), and a bubble of
- *   fewer than PUBLIC_MIN_COUNT sites is omitted, not labelled "<5": a bubble that says
+ *   fewer than public_min_count sites is omitted, not labelled "<5": a bubble that says
  *   "fewer than 5" still tells that a family lives in that territory. Its open/closed
- *   split is withheld when either part is between 1 and PUBLIC_MIN_COUNT - 1 (both go,
+ *   split is withheld when either part is between 1 and public_min_count - 1 (both go,
  *   since sites - open = closed). A public request filtered on a commune or an EPCI
  *   (territory=city:…, epci:…) gets no bubble: it would be that commune's count.
  * - Aggregates are computed once per (snapshot version, filters, counting scope) over
@@ -34,8 +34,12 @@
 #define TERRITORY_DEPARTEMENT_MAXZOOM 11
 #define TERRITORY_CITY_MAXZOOM 13
 
-/* Smallest count the public scope may see (issue 8); to become a configuration setting. */
-#define PUBLIC_MIN_COUNT 5
+/* Smallest count the public scope may see (issue 8): the configuration's public_min_count,
+ * which the server sets at start and on SIGHUP; every output reads it through this
+ * module (tiles, OGC territories, WMS, exports). Values below 1 are refused. */
+#define TERRITORY_PUBLIC_MIN_COUNT_DEFAULT 5
+void territory_public_min_count_set(int n);
+int territory_public_min_count(void);
 
 #define TERRITORY_CACHE_ENTRIES 8
 

@@ -5,6 +5,7 @@
  * order, with centroids within 1e-9 degrees. */
 #include "tests/unit/test_cluster_equiv.h"
 #include "tests/unit/unit.h"
+#include "tiles/cluster_grid.h"
 #include "tiles/cluster_index.h"
 
 #include <stdint.h>
@@ -52,6 +53,39 @@ static void test_kdbush_brute(void)
     free(v.items);
     kdbush_free(&t);
     free(orig);
+}
+
+/* cluster_grid_alone never calls an item alone that has another item nearer than g,
+ * and calls alone every item with none within 3g (its 3 x 3 cells reach 2.83 g). */
+static void test_grid_alone(void)
+{
+    enum { N = 3000 };
+    double *x = malloc(N * sizeof *x), *y = malloc(N * sizeof *y);
+    uint8_t *alone = malloc(N);
+    for (uint32_t i = 0; i < N; i++) {
+        bool copy = i % 97 == 1; /* some duplicates */
+        x[i] = copy ? x[i - 1] : rnd();
+        y[i] = copy ? y[i - 1] : rnd() * 0.3 + 0.35;
+    }
+    double g = 0.001;
+    CHECK(cluster_grid_alone(x, y, N, g, alone));
+    size_t isolated = 0;
+    for (uint32_t i = 0; i < N; i++) {
+        double nearest = 2;
+        for (uint32_t j = 0; j < N; j++)
+            if (j != i)
+                nearest = fmin(nearest, hypot((double)(float)x[i] - (float)x[j], (double)(float)y[i] - (float)y[j]));
+        if (alone[i])
+            CHECK(nearest >= g * (1 - 1e-9));
+        if (nearest >= 3 * g) {
+            isolated++;
+            CHECK(alone[i]);
+        }
+    }
+    CHECK(isolated > 100);
+    free(x);
+    free(y);
+    free(alone);
 }
 
 static void test_abbreviate(void)
@@ -173,14 +207,26 @@ static void test_equivalence(void)
         }
         p[i] = (struct cluster_input){lon, lat, (int64_t)(i % 40), {(uint16_t)(i % 7), 0}};
     }
-    struct equiv_stats st;
-    int rc = cluster_equiv_run(p, N, &st);
-    if (rc == 1) {
-        printf("  skipped: node or tests/js/node_modules/supercluster missing\n");
-    } else {
-        printf("  equivalence on %u points: %zu queries, %zu features compared, %zu mismatches, max centroid "
-               "difference %.3g degrees\n",
-               (unsigned)N, st.queries, st.features, st.mismatches, st.max_diff);
+    /* supercluster's defaults, then options that take the other branches (neighbours
+     * kept unclustered under minPoints, wider radius, lower max zoom, smaller nodes) */
+    struct cluster_options opts[2];
+    cluster_options_default(&opts[0], 7);
+    opts[1] = opts[0];
+    opts[1].min_points = 5;
+    opts[1].radius = 70;
+    opts[1].extent = 256;
+    opts[1].max_zoom = 14;
+    opts[1].node_size = 16;
+    for (int k = 0; k < 2; k++) {
+        struct equiv_stats st;
+        int rc = cluster_equiv_run(p, N, &opts[k], &st);
+        if (rc == 1) {
+            printf("  skipped: node or tests/js/node_modules/supercluster missing\n");
+            break;
+        }
+        printf("  equivalence on %u points (minPoints %d, radius %g): %zu queries, %zu features compared, %zu "
+               "mismatches, max centroid difference %.3g degrees\n",
+               (unsigned)N, opts[k].min_points, opts[k].radius, st.queries, st.features, st.mismatches, st.max_diff);
         CHECK(rc == 0);
         CHECK(st.queries > 200);
         CHECK(st.mismatches == 0);
@@ -192,6 +238,7 @@ static void test_equivalence(void)
 int main(void)
 {
     RUN(test_kdbush_brute);
+    RUN(test_grid_alone);
     RUN(test_abbreviate);
     RUN(test_invariants);
     RUN(test_empty_and_one);

@@ -184,14 +184,16 @@ static void equiv_add_queries(const struct cluster_index *idx, const struct clus
     free(v.items);
 }
 
-/* 0: compared (see st), 1: node or supercluster unavailable, -1: failure. */
-static int cluster_equiv_run(const struct cluster_input *p, uint32_t n, struct equiv_stats *st)
+/* 0: compared (see st), 1: node or supercluster unavailable, -1: failure. o: options
+ * (n_counters ignored), the same given to supercluster. */
+static int cluster_equiv_run(const struct cluster_input *p, uint32_t n, const struct cluster_options *opt,
+                             struct equiv_stats *st)
 {
     memset(st, 0, sizeof(*st));
     if (access("tests/js/node_modules/supercluster/index.js", R_OK) || system("node --version >/dev/null 2>&1"))
         return 1;
-    struct cluster_options o;
-    cluster_options_default(&o, 7);
+    struct cluster_options o = *opt;
+    o.n_counters = 7;
     char err[128], path[] = "/tmp/rbmap-cluster-equiv-XXXXXX";
     struct cluster_index *idx = cluster_index_build(p, n, &o, err, sizeof err);
     int fd = mkstemp(path);
@@ -203,7 +205,9 @@ static int cluster_equiv_run(const struct cluster_input *p, uint32_t n, struct e
     for (uint32_t i = 0; i < n; i++)
         json_array_append_new(pts, json_pack("[f,f]", p[i].lon, p[i].lat));
     equiv_add_queries(idx, p, n, queries);
-    json_t *in = json_pack("{s:o,s:O}", "points", pts, "queries", queries);
+    json_t *in = json_pack("{s:o,s:O,s:{s:i,s:i,s:i,s:f,s:f,s:i}}", "points", pts, "queries", queries, "options",
+                           "minZoom", o.min_zoom, "maxZoom", o.max_zoom, "minPoints", o.min_points, "radius",
+                           o.radius, "extent", o.extent, "nodeSize", (int)o.node_size);
     FILE *f = fdopen(fd, "w");
     json_dumpf(in, f, JSON_COMPACT | JSON_REAL_PRECISION(17));
     fclose(f);
