@@ -326,6 +326,13 @@ static void render_actions(const struct tile_request *rq, const struct action_sn
     stats->features[LAYER_ACTIONS] = layer ? mvt_layer_feature_count(layer) : 0;
 }
 
+void tile_snapshot_prepare(const struct site_snapshot *snap, void *ctx)
+{
+    (void)ctx;
+    thin_index_release(thin_index_acquire(snap));
+    site_prop_table_release(site_prop_table_acquire(snap));
+}
+
 int tile_render(const struct tile_request *rq, const struct tile_sources *src, struct buf *out,
                 struct tile_render_stats *stats)
 {
