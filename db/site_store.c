@@ -23,6 +23,8 @@ struct site_store {
     pthread_mutex_t lock;       /* guards `current` */
     pthread_mutex_t write_lock; /* one writer at a time builds the next snapshot */
     struct snapshot_impl *current;
+    site_snapshot_prepare_fn prepare; /* set under write_lock */
+    void *prepare_ctx;
 };
 
 static const char *const status_names[SITE_STATUS_COUNT] = {
@@ -200,12 +202,23 @@ static void fingerprint_compute(struct snapshot_impl *s)
     s->pub.fingerprint = fp;
 }
 
+void site_store_set_prepare(struct site_store *store, site_snapshot_prepare_fn fn, void *ctx)
+{
+    pthread_mutex_lock(&store->write_lock);
+    store->prepare = fn;
+    store->prepare_ctx = ctx;
+    pthread_mutex_unlock(&store->write_lock);
+}
+
+/* Under write_lock: `current` only changes here. */
 static void store_swap(struct site_store *store, struct snapshot_impl *next)
 {
     fingerprint_compute(next);
+    next->pub.version = store->current->pub.version + 1;
+    if (store->prepare)
+        store->prepare(&next->pub, store->prepare_ctx);
     pthread_mutex_lock(&store->lock);
     struct snapshot_impl *old = store->current;
-    next->pub.version = old->pub.version + 1;
     store->current = next;
     pthread_mutex_unlock(&store->lock);
     site_store_release(store, &old->pub);

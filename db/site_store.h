@@ -88,6 +88,14 @@ struct site_store;
 struct site_store *site_store_create(void);
 void site_store_destroy(struct site_store *store);
 
+/* Called by the writer with every new snapshot, indexed and with its version, before it
+ * becomes current, so that structures derived from a snapshot (tiles/render.h) are
+ * ready before its first reader instead of built by it. The snapshot is not current
+ * yet: readers keep getting the previous one meanwhile. */
+typedef void (*site_snapshot_prepare_fn)(const struct site_snapshot *snap, void *ctx);
+/* Sets the hook (NULL: none); call it before the first load. */
+void site_store_set_prepare(struct site_store *store, site_snapshot_prepare_fn fn, void *ctx);
+
 /* Loads every site and field type; replaces the current snapshot. */
 int site_store_load_all(struct site_store *store, PGconn *conn, char *err, size_t errlen);
 /* Reloads the given site ids (present: inserted or replaced; gone: removed). */

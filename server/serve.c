@@ -21,6 +21,7 @@
 #include "server/rate_limit.h"
 #include "server/routes.h"
 #include "tiles/boundaries.h"
+#include "tiles/render.h"
 #include "tiles/territory_bubbles.h"
 #include "tiles/tile_cache.h"
 
@@ -228,6 +229,7 @@ static int start_layers(struct server_ctx *ctx)
     ctx->tiles = tile_cache_new(&cache_cfg);
     if (!ctx->sites || !ctx->actions || !ctx->tiles)
         return -1;
+    site_store_set_prepare(ctx->sites, tile_snapshot_prepare, NULL);
     if (background_load_start(ctx) < 0)
         return -1;
     struct layer_sync_options opt = {.conninfo = cfg->db, .reconcile_interval_s = cfg->reconcile_interval_s,

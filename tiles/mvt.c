@@ -213,12 +213,14 @@ void mvt_feature_set_id(struct mvt_feature *f, uint64_t id)
 }
 
 /* The table identity of a value: its string, or its bit pattern. False when invalid. */
-static bool value_identity(const struct mvt_value *v, const char **str, uint64_t *bits)
+/* A value's identity in the tables; strings are checked unless the caller vouches that
+ * they passed the check before (mvt_layer_value_new). */
+static bool value_identity(const struct mvt_value *v, bool check_text, const char **str, uint64_t *bits)
 {
     *str = NULL;
     switch (v->type) {
     case MVT_STRING:
-        if (!v->v.str.ptr || !mvt_valid_text(v->v.str.ptr, v->v.str.len))
+        if (!v->v.str.ptr || (check_text && !mvt_valid_text(v->v.str.ptr, v->v.str.len)))
             return false;
         *str = v->v.str.ptr;
         *bits = v->v.str.len;
@@ -238,13 +240,26 @@ static bool value_identity(const struct mvt_value *v, const char **str, uint64_t
     return false;
 }
 
-uint32_t mvt_layer_value(struct mvt_layer *l, const struct mvt_value *v)
+bool mvt_value_hash(const struct mvt_value *v, uint32_t *hash)
 {
     const char *str;
     uint64_t bits;
-    if (l->tile->failed || !v || !value_identity(v, &str, &bits))
+    if (!v || !value_identity(v, true, &str, &bits))
+        return false;
+    *hash = mvt_entry_hash((uint8_t)v->type, str, bits);
+    return true;
+}
+
+/* mvt_layer_value and mvt_layer_value_new: a value looked up (known_hash NULL) or
+ * known to be new. */
+static uint32_t layer_value(struct mvt_layer *l, const struct mvt_value *v, const uint32_t *known_hash)
+{
+    const char *str;
+    uint64_t bits;
+    if (l->tile->failed || !v || !value_identity(v, !known_hash, &str, &bits))
         return MVT_NONE;
-    uint32_t vi = mvt_dict_intern(l, &l->values, (uint8_t)v->type, str, bits);
+    uint32_t vi = known_hash ? mvt_dict_append(l, &l->values, (uint8_t)v->type, str, bits, *known_hash)
+                             : mvt_dict_intern(l, &l->values, (uint8_t)v->type, str, bits);
     if (vi == MVT_NONE) {
         fail(l->tile);
         return MVT_NONE;
@@ -258,6 +273,13 @@ uint32_t mvt_layer_value(struct mvt_layer *l, const struct mvt_value *v)
     return vi;
 }
 
+uint32_t mvt_layer_value(struct mvt_layer *l, const struct mvt_value *v) { return layer_value(l, v, NULL); }
+
+uint32_t mvt_layer_value_new(struct mvt_layer *l, const struct mvt_value *v, uint32_t hash)
+{
+    return layer_value(l, v, &hash);
+}
+
 bool mvt_feature_add_tag(struct mvt_feature *f, uint32_t key, const struct mvt_value *v)
 {
     if (!f || !f->open || !v)
@@ -265,7 +287,7 @@ bool mvt_feature_add_tag(struct mvt_feature *f, uint32_t key, const struct mvt_v
     struct mvt_layer *l = f->layer;
     const char *str;
     uint64_t bits;
-    if (l->tile->failed || key >= l->keys.n || !value_identity(v, &str, &bits))
+    if (l->tile->failed || key >= l->keys.n || !value_identity(v, true, &str, &bits))
         return false;
     uint32_t vi = mvt_dict_intern(l, &l->values, (uint8_t)v->type, str, bits);
     if (vi == MVT_NONE) {
@@ -302,7 +324,7 @@ bool mvt_feature_add_value(struct mvt_feature *f, const char *key, const struct 
     const char *str;
     uint64_t bits;
     /* Checked before the key is interned, so that a refused value leaves no key. */
-    if (!f || !f->open || !v || !value_identity(v, &str, &bits))
+    if (!f || !f->open || !v || !value_identity(v, true, &str, &bits))
         return false;
     uint32_t k = key_intern(f->layer, key);
     return k != MVT_NONE && mvt_feature_add_tag(f, k, v);

@@ -119,6 +119,16 @@ uint32_t mvt_layer_key(struct mvt_layer *l, const char *key);
  * looks each up once per layer. The index stays valid until the tile is reset or
  * destroyed. Returns UINT32_MAX on invalid value or failure. */
 uint32_t mvt_layer_value(struct mvt_layer *l, const struct mvt_value *v);
+/* For callers that intern values once for many tiles (tiles/render_props.h): the
+ * value's hash as the layer tables compute it; false (nothing written) for a value
+ * mvt_layer_value would refuse. */
+bool mvt_value_hash(const struct mvt_value *v, uint32_t *hash);
+/* Adds a value the caller knows the layer does not hold yet (it keeps its own map from
+ * its values to layer indices), with its hash from mvt_value_hash (which also checked
+ * its text: it is not checked again), without looking it up: the index mvt_layer_value would have returned, the same tables, and the same
+ * index stability. A value the layer already holds would be written twice (the spec
+ * says values SHOULD NOT repeat): that is the caller's promise to keep. */
+uint32_t mvt_layer_value_new(struct mvt_layer *l, const struct mvt_value *v, uint32_t hash);
 
 /* --- features ---
  * A layer has at most one open feature; the handle points inside the layer and stays

@@ -110,6 +110,10 @@ void mvt_arena_free(struct mvt_arena *a);
  * bit pattern), added to d and, for strings, copied into l's arena if new.
  * MVT_NONE on allocation failure. */
 uint32_t mvt_dict_intern(struct mvt_layer *l, struct mvt_dict *d, uint8_t type, const char *str, uint64_t bits);
+/* The same for an entry known not to be in d, with its hash (mvt_entry_hash): no lookup. */
+uint32_t mvt_dict_append(struct mvt_layer *l, struct mvt_dict *d, uint8_t type, const char *str, uint64_t bits,
+                         uint32_t hash);
+uint32_t mvt_entry_hash(uint8_t type, const char *str, uint64_t bits);
 /* Takes out the entries added after d had n of them. */
 void mvt_dict_truncate(struct mvt_dict *d, size_t n);
 void mvt_dict_free(struct mvt_dict *d);

@@ -72,7 +72,7 @@ static uint64_t hash_bytes(const char *s, size_t n, uint64_t seed)
     return mix64(h ^ w);
 }
 
-static uint32_t entry_hash(uint8_t type, const char *str, uint64_t bits)
+uint32_t mvt_entry_hash(uint8_t type, const char *str, uint64_t bits)
 {
     uint64_t h = str ? hash_bytes(str, (size_t)bits, type) : mix64(bits ^ ((uint64_t)type << 56));
     return (uint32_t)(h ^ (h >> 32));
@@ -109,16 +109,10 @@ static bool dict_rehash(struct mvt_dict *d, uint32_t nslots)
     return true;
 }
 
-/* Index of the entry, added if new; MVT_NONE on allocation failure. */
-uint32_t mvt_dict_intern(struct mvt_layer *l, struct mvt_dict *d, uint8_t type, const char *str,
-                            uint64_t bits)
+/* Adds an entry known not to be in d yet, with its hash; MVT_NONE on allocation failure. */
+uint32_t mvt_dict_append(struct mvt_layer *l, struct mvt_dict *d, uint8_t type, const char *str, uint64_t bits,
+                         uint32_t h)
 {
-    uint32_t h = entry_hash(type, str, bits);
-    if (d->slots) {
-        struct mvt_slot *s = dict_slot(d->slots, d->mask, h, d, type, str, bits);
-        if (s->index != MVT_NONE)
-            return s->index;
-    }
     if (d->n >= (MVT_NONE >> 2))
         return MVT_NONE;
     if (!d->slots || 2 * (d->n + 1) > (size_t)d->mask + 1) {
@@ -140,6 +134,18 @@ uint32_t mvt_dict_intern(struct mvt_layer *l, struct mvt_dict *d, uint8_t type, 
     d->e[i] = (struct mvt_entry){.str = copy, .bits = bits, .hash = h, .type = type};
     *dict_slot(d->slots, d->mask, h, NULL, 0, NULL, 0) = (struct mvt_slot){h, i};
     return i;
+}
+
+/* Index of the entry, added if new; MVT_NONE on allocation failure. */
+uint32_t mvt_dict_intern(struct mvt_layer *l, struct mvt_dict *d, uint8_t type, const char *str, uint64_t bits)
+{
+    uint32_t h = mvt_entry_hash(type, str, bits);
+    if (d->slots) {
+        struct mvt_slot *s = dict_slot(d->slots, d->mask, h, d, type, str, bits);
+        if (s->index != MVT_NONE)
+            return s->index;
+    }
+    return mvt_dict_append(l, d, type, str, bits, h);
 }
 
 /* Removes the entries added after the table had n of them (newest first). */

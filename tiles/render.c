@@ -86,14 +86,16 @@ static void encode_site(struct mvt_layer *layer, const struct site_snapshot *sna
     mvt_feature_end(f);
 }
 
-static void encode_site_interned(struct mvt_layer *layer, struct site_prop_writer *writer, const struct candidate *c)
+/* c is the k-th site given to the writer. */
+static void encode_site_interned(struct mvt_layer *layer, struct site_prop_writer *writer, const struct candidate *c,
+                                 size_t k)
 {
     struct mvt_feature *f = mvt_layer_begin_feature(layer, MVT_POINT);
     if (!f)
         return;
     mvt_feature_set_id(f, (uint64_t)c->id);
     mvt_feature_add_point(f, c->px, c->py);
-    site_prop_writer_add(writer, f, c->index);
+    site_prop_writer_add(writer, f, k);
     mvt_feature_end(f);
 }
 
@@ -269,13 +271,17 @@ static int render_sites(const struct tile_request *rq, const struct site_snapsho
      * per snapshot; a date or the justice fields take them one by one. */
     const struct site_prop_table *props =
         layer && !justice && rq->filter->day == DAY_NONE ? site_prop_table_acquire(snap) : NULL;
-    struct site_prop_writer *writer = props ? site_prop_writer_begin(props, layer, n) : NULL;
+    uint32_t *order = props ? malloc(n * sizeof *order) : NULL;
+    for (size_t i = 0; order && i < n; i++)
+        order[i] = q.items[i].index;
+    struct site_prop_writer *writer = order ? site_prop_writer_begin(props, layer, order, n) : NULL;
     for (size_t i = 0; layer && i < n; i++) {
         if (writer)
-            encode_site_interned(layer, writer, &q.items[i]);
+            encode_site_interned(layer, writer, &q.items[i], i);
         else
             encode_site(layer, snap, &q.items[i], justice, rq->filter->day);
     }
+    free(order);
     site_prop_table_release(props);
     stats->features[LAYER_SITES] = layer ? mvt_layer_feature_count(layer) : 0;
     free(q.items);
@@ -318,6 +324,13 @@ static void render_actions(const struct tile_request *rq, const struct action_sn
         encode_action(layer, p, ordinal, px, py);
     }
     stats->features[LAYER_ACTIONS] = layer ? mvt_layer_feature_count(layer) : 0;
+}
+
+void tile_snapshot_prepare(const struct site_snapshot *snap, void *ctx)
+{
+    (void)ctx;
+    thin_index_release(thin_index_acquire(snap));
+    site_prop_table_release(site_prop_table_acquire(snap));
 }
 
 int tile_render(const struct tile_request *rq, const struct tile_sources *src, struct buf *out,

@@ -37,6 +37,12 @@ struct tile_render_stats {
     bool sites_thinned;
 };
 
+/* Builds the structures the sites layer derives from a snapshot (thinning order,
+ * interned properties: tiles/render_thin.h, tiles/render_props.h) so that the first
+ * tile of a new snapshot does not pay for them: a site_snapshot_prepare_fn
+ * (db/site_store.h) for the store's writer thread; ctx is unused. */
+void tile_snapshot_prepare(const struct site_snapshot *snap, void *ctx);
+
 /* Appends the encoded tile to out (nothing for an empty tile). Returns 0, or -1 when
  * memory ran out or out's limit was reached. Uses a per-thread scratch encoder. */
 int tile_render(const struct tile_request *rq, const struct tile_sources *src, struct buf *out,

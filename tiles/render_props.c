@@ -1,12 +1,14 @@
 /* Interned site properties (tiles/render_props.h). A pair is key number << 26 | value
  * number; values are found at build time through an open-addressing table on a hash
- * of (type, bytes), and in a tile through a small per-thread table from value number
- * to layer index, emptied for every layer. */
+ * of (type, bytes), and in a tile through a per-thread array from value number to
+ * layer index, stamped with the layer's generation so that nothing is emptied between
+ * layers. A value met for the first time in a layer is new to it by construction (the
+ * table holds each value once), so it goes in with the hash computed at build time,
+ * without a lookup in the layer's table (mvt_layer_value_new). */
 #include "tiles/render_props.h"
 
 #include "db/feature_props.h"
 #include "tiles/render_snapcache.h"
-#include "util/text.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -18,6 +20,7 @@
 #define MAX_KEYS (1u << KEY_BITS)
 #define MAX_VALUES (1u << VALUE_BITS)
 #define NONE UINT32_MAX
+#define REFUSED (UINT32_MAX - 1) /* a value the encoder would refuse */
 
 struct arena_chunk {
     struct arena_chunk *prev;
@@ -30,6 +33,7 @@ struct site_prop_table {
     const char *keys[MAX_KEYS];
     size_t nkeys;
     struct mvt_value *values;
+    uint32_t *hashes; /* per value: mvt_value_hash */
     size_t nvalues, cap;
     uint32_t *offsets; /* n + 1: site i's pairs are pairs[offsets[i] .. offsets[i + 1]) */
     uint32_t *pairs;
@@ -41,46 +45,29 @@ struct site_prop_table {
 
 struct builder {
     struct site_prop_table *t;
-    uint64_t *slot_hash; /* value table: hash, and number + 1 (0 = empty) */
+    uint32_t *slot_hash; /* value table: hash, and number + 1 (0 = empty) */
     uint32_t *slot_value;
     size_t mask;
     const char *last_key_ptr[MAX_KEYS]; /* key pointers seen, to skip strcmp */
     bool failed;
 };
 
-static uint64_t mix64(uint64_t h)
-{
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ULL;
-    return h ^ (h >> 33);
-}
-
-static uint64_t value_hash(const struct mvt_value *v)
-{
-    if (v->type != MVT_STRING)
-        return mix64(v->v.u ^ ((uint64_t)v->type << 56));
-    uint64_t h = mix64(v->v.str.len + 0x9e3779b97f4a7c15ULL);
-    const char *s = v->v.str.ptr;
-    size_t n = v->v.str.len;
-    for (; n >= 8; s += 8, n -= 8) {
-        uint64_t w;
-        memcpy(&w, s, 8);
-        h = mix64(h ^ w);
-    }
-    uint64_t w = 0;
-    memcpy(&w, s, n);
-    return mix64(h ^ w);
-}
-
+/* Identity as the encoder sees it (its tables keep bit patterns: -0.0 and 0.0 are two
+ * values): the members a type uses, never the union's other bytes. */
 static bool value_equal(const struct mvt_value *a, const struct mvt_value *b)
 {
     if (a->type != b->type)
         return false;
-    if (a->type == MVT_STRING)
-        return a->v.str.len == b->v.str.len && !memcmp(a->v.str.ptr, b->v.str.ptr, a->v.str.len);
-    return a->v.u == b->v.u;
+    switch (a->type) {
+    case MVT_STRING: return a->v.str.len == b->v.str.len && !memcmp(a->v.str.ptr, b->v.str.ptr, a->v.str.len);
+    case MVT_FLOAT: return !memcmp(&a->v.f, &b->v.f, sizeof a->v.f);
+    case MVT_DOUBLE: return !memcmp(&a->v.d, &b->v.d, sizeof a->v.d);
+    case MVT_INT:
+    case MVT_SINT: return a->v.i == b->v.i;
+    case MVT_UINT: return a->v.u == b->v.u;
+    case MVT_BOOL: return a->v.b == b->v.b;
+    }
+    return false;
 }
 
 static const char *arena_copy(struct site_prop_table *t, const char *s, size_t len)
@@ -105,7 +92,7 @@ static const char *arena_copy(struct site_prop_table *t, const char *s, size_t l
 static bool grow_slots(struct builder *b)
 {
     size_t nslots = (b->mask + 1) * 2;
-    uint64_t *hashes = malloc(nslots * sizeof *hashes);
+    uint32_t *hashes = malloc(nslots * sizeof *hashes);
     uint32_t *values = calloc(nslots, sizeof *values);
     if (!hashes || !values) {
         free(hashes);
@@ -132,7 +119,9 @@ static bool grow_slots(struct builder *b)
 static uint32_t intern_value(struct builder *b, const struct mvt_value *v)
 {
     struct site_prop_table *t = b->t;
-    uint64_t h = value_hash(v);
+    uint32_t h;
+    if (!mvt_value_hash(v, &h))
+        return REFUSED;
     size_t i = h & b->mask;
     for (; b->slot_value[i]; i = (i + 1) & b->mask)
         if (b->slot_hash[i] == h && value_equal(&t->values[b->slot_value[i] - 1], v))
@@ -142,9 +131,12 @@ static uint32_t intern_value(struct builder *b, const struct mvt_value *v)
     if (t->nvalues == t->cap) {
         size_t cap = t->cap ? t->cap * 2 : 1024;
         struct mvt_value *grown = realloc(t->values, cap * sizeof *grown);
-        if (!grown)
+        uint32_t *hashes = grown ? realloc(t->hashes, cap * sizeof *hashes) : NULL;
+        if (grown)
+            t->values = grown;
+        if (!hashes)
             return NONE;
-        t->values = grown;
+        t->hashes = hashes;
         t->cap = cap;
     }
     struct mvt_value copy = *v;
@@ -152,6 +144,7 @@ static uint32_t intern_value(struct builder *b, const struct mvt_value *v)
         return NONE;
     uint32_t number = (uint32_t)t->nvalues++;
     t->values[number] = copy;
+    t->hashes[number] = h;
     b->slot_hash[i] = h;
     b->slot_value[i] = number + 1;
     if (2 * t->nvalues > b->mask && !grow_slots(b))
@@ -185,7 +178,10 @@ static void record(struct builder *b, const char *key, const struct mvt_value *v
     struct site_prop_table *t = b->t;
     if (b->failed)
         return;
-    uint32_t k = intern_key(b, key), val = intern_value(b, v);
+    uint32_t val = intern_value(b, v);
+    if (val == REFUSED)
+        return; /* the encoder refuses it: the feature goes without */
+    uint32_t k = intern_key(b, key);
     if (k == NONE || val == NONE) {
         b->failed = true;
         return;
@@ -206,10 +202,7 @@ static void record(struct builder *b, const char *key, const struct mvt_value *v
 /* The same choices as the tile's own sink (tiles/render.c). */
 static void record_string(void *ctx, const char *key, const char *value)
 {
-    size_t len = strlen(value);
-    if (!utf8_valid(value, len))
-        return; /* the encoder refuses it: the feature goes without */
-    record(ctx, key, &(struct mvt_value){.type = MVT_STRING, .v.str = {value, len}});
+    record(ctx, key, &(struct mvt_value){.type = MVT_STRING, .v.str = {value, strlen(value)}});
 }
 
 static void record_int(void *ctx, const char *key, int64_t value)
@@ -267,6 +260,7 @@ void site_prop_table_free(struct site_prop_table *t)
         t->arena = prev;
     }
     free(t->values);
+    free(t->hashes);
     free(t->offsets);
     free(t->pairs);
     free(t);
@@ -303,8 +297,12 @@ struct site_prop_writer {
     const struct site_prop_table *t;
     struct mvt_layer *layer;
     uint32_t key_index[MAX_KEYS];
-    uint32_t *slot_number, *slot_index; /* value number + 1 (0 = empty) -> layer index */
-    size_t mask, cap;
+    /* value number -> generation << 32 | layer index; an older generation is unset */
+    uint64_t *seen;
+    size_t cap;
+    uint32_t generation;
+    const uint32_t *sites; /* the layer's sites, in the order they are written */
+    size_t nsites;
 };
 
 static pthread_key_t writer_key;
@@ -313,15 +311,14 @@ static pthread_once_t writer_once = PTHREAD_ONCE_INIT;
 static void writer_free(void *p)
 {
     struct site_prop_writer *w = p;
-    free(w->slot_number);
-    free(w->slot_index);
+    free(w->seen);
     free(w);
 }
 
 static void writer_init(void) { pthread_key_create(&writer_key, writer_free); }
 
 struct site_prop_writer *site_prop_writer_begin(const struct site_prop_table *t, struct mvt_layer *layer,
-                                                size_t features)
+                                                const uint32_t *sites, size_t nsites)
 {
     pthread_once(&writer_once, writer_init);
     struct site_prop_writer *w = pthread_getspecific(writer_key);
@@ -330,29 +327,22 @@ struct site_prop_writer *site_prop_writer_begin(const struct site_prop_table *t,
             return NULL;
         pthread_setspecific(writer_key, w);
     }
-    /* Room for every distinct value a layer of that many features may hold, at most
-     * half full. */
-    size_t want = 1024;
-    while (want < 2 * 16 * features && want < ((size_t)1 << 24))
-        want *= 2;
-    if (want > w->cap) {
-        free(w->slot_number);
-        free(w->slot_index);
-        w->slot_number = malloc(want * sizeof *w->slot_number);
-        w->slot_index = malloc(want * sizeof *w->slot_index);
-        w->cap = want;
-        if (!w->slot_number || !w->slot_index) {
-            free(w->slot_number);
-            free(w->slot_index);
-            w->slot_number = w->slot_index = NULL;
-            w->cap = 0;
+    if (t->nvalues > w->cap) {
+        free(w->seen);
+        w->cap = 0;
+        if (!(w->seen = calloc(t->nvalues, sizeof *w->seen)))
             return NULL;
-        }
+        w->cap = t->nvalues;
+        w->generation = 0;
+    }
+    if (++w->generation == 0) { /* wrapped: stamps of 2^32 layers ago would look current */
+        memset(w->seen, 0, w->cap * sizeof *w->seen);
+        w->generation = 1;
     }
     w->t = t;
     w->layer = layer;
-    w->mask = want - 1;
-    memset(w->slot_number, 0, want * sizeof *w->slot_number);
+    w->sites = sites;
+    w->nsites = nsites;
     for (size_t k = 0; k < MAX_KEYS; k++)
         w->key_index[k] = NONE;
     return w;
@@ -360,23 +350,47 @@ struct site_prop_writer *site_prop_writer_begin(const struct site_prop_table *t,
 
 static uint32_t value_index(struct site_prop_writer *w, uint32_t number)
 {
-    size_t i = mix64(number) & w->mask;
-    for (size_t probes = 0; w->slot_number[i]; i = (i + 1) & w->mask)
-        if (w->slot_number[i] == number + 1)
-            return w->slot_index[i];
-        else if (++probes > w->mask / 2)
-            return mvt_layer_value(w->layer, &w->t->values[number]); /* full: no memo */
-    uint32_t index = mvt_layer_value(w->layer, &w->t->values[number]);
-    if (index != NONE) {
-        w->slot_number[i] = number + 1;
-        w->slot_index[i] = index;
-    }
+    uint64_t seen = w->seen[number];
+    if (seen >> 32 == w->generation)
+        return (uint32_t)seen;
+    uint32_t index = mvt_layer_value_new(w->layer, &w->t->values[number], w->t->hashes[number]);
+    if (index != NONE)
+        w->seen[number] = (uint64_t)w->generation << 32 | index;
     return index;
 }
 
-bool site_prop_writer_add(struct site_prop_writer *w, struct mvt_feature *f, uint32_t site_index)
+/* A tile's sites are spread over the whole table: each one costs a few cache misses
+ * (its offset, its pairs, the stamps of its values), which dominate a big tile. They
+ * are requested ahead, in three steps, each reading only what the step before fetched,
+ * so that they overlap instead of stalling one after another. */
+#define AHEAD_OFFSET 24
+#define AHEAD_PAIRS 12
+#define AHEAD_VALUES 4
+
+static void prefetch_ahead(const struct site_prop_writer *w, size_t k)
 {
     const struct site_prop_table *t = w->t;
+    if (k + AHEAD_OFFSET < w->nsites)
+        __builtin_prefetch(&t->offsets[w->sites[k + AHEAD_OFFSET]]);
+    if (k + AHEAD_PAIRS < w->nsites)
+        __builtin_prefetch(&t->pairs[t->offsets[w->sites[k + AHEAD_PAIRS]]]);
+    if (k + AHEAD_VALUES < w->nsites) {
+        uint32_t site = w->sites[k + AHEAD_VALUES];
+        for (uint32_t p = t->offsets[site]; p < t->offsets[site + 1]; p++) {
+            uint32_t number = t->pairs[p] & (MAX_VALUES - 1);
+            __builtin_prefetch(&w->seen[number]);
+            __builtin_prefetch(&t->values[number]);
+        }
+    }
+}
+
+bool site_prop_writer_add(struct site_prop_writer *w, struct mvt_feature *f, size_t k)
+{
+    const struct site_prop_table *t = w->t;
+    if (k >= w->nsites)
+        return false;
+    prefetch_ahead(w, k);
+    uint32_t site_index = w->sites[k];
     for (uint32_t p = t->offsets[site_index]; p < t->offsets[site_index + 1]; p++) {
         uint32_t key = t->pairs[p] >> VALUE_BITS, number = t->pairs[p] & (MAX_VALUES - 1);
         if (w->key_index[key] == NONE && (w->key_index[key] = mvt_layer_key(w->layer, t->keys[key])) == NONE)

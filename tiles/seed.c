@@ -356,6 +356,8 @@ static int load_data(const struct seed_options *o, struct seed_data *d)
     PGconn *conn = db_connect(conninfo, 0, err, sizeof err);
     d->sites = site_store_create();
     d->actions = action_store_create();
+    if (d->sites)
+        site_store_set_prepare(d->sites, tile_snapshot_prepare, NULL);
     int rc = conn && d->sites && d->actions ? site_store_load_all(d->sites, conn, err, sizeof err) : -1;
     if (rc == 0 && (o->layers & 1u << LAYER_ACTIONS))
         rc = action_store_load_all(d->actions, conn, err, sizeof err);

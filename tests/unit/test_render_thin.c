@@ -4,7 +4,9 @@
 #include "db/feature_props.h"
 #include "db/site_store.h"
 #include "tests/unit/unit.h"
+#include "geo/rtree.h"
 #include "tiles/mvt.h"
+#include "tiles/render.h"
 #include "tiles/render_props.h"
 #include "tiles/render_thin.h"
 #include "tiles/tile_math.h"
@@ -246,9 +248,14 @@ static void test_interned_properties_give_the_same_bytes(void)
     CHECK(t != NULL);
     struct mvt_tile *a = mvt_tile_new(), *b = mvt_tile_new();
     struct mvt_layer *la = mvt_tile_add_layer(a, "sites", 4096), *lb = mvt_tile_add_layer(b, "sites", 4096);
-    struct site_prop_writer *w = t ? site_prop_writer_begin(t, lb, N) : NULL;
+    uint32_t order[N];
+    size_t norder = 0;
+    for (int i = 0; i < N; i += 1 + i % 3)
+        order[norder++] = (uint32_t)i;
+    struct site_prop_writer *w = t ? site_prop_writer_begin(t, lb, order, norder) : NULL;
     CHECK(w != NULL);
-    for (int i = 0; w && i < N; i += 1 + i % 3) {
+    for (size_t k = 0; w && k < norder; k++) {
+        int i = (int)order[k];
         struct mvt_feature *f = mvt_layer_begin_feature(la, MVT_POINT);
         mvt_feature_set_id(f, (uint64_t)sites[i].id);
         mvt_feature_add_point(f, i % 4096, i % 1000);
@@ -258,7 +265,7 @@ static void test_interned_properties_give_the_same_bytes(void)
         f = mvt_layer_begin_feature(lb, MVT_POINT);
         mvt_feature_set_id(f, (uint64_t)sites[i].id);
         mvt_feature_add_point(f, i % 4096, i % 1000);
-        CHECK(site_prop_writer_add(w, f, (uint32_t)i));
+        CHECK(site_prop_writer_add(w, f, k));
         mvt_feature_end(f);
     }
     struct buf ba, bb;
@@ -274,11 +281,76 @@ static void test_interned_properties_give_the_same_bytes(void)
     site_prop_table_free(t);
 }
 
+static const double *sites_xy(void)
+{
+    static double xy[2 * N];
+    for (int i = 0; i < N; i++) {
+        xy[2 * i] = sites[i].lon;
+        xy[2 * i + 1] = sites[i].lat;
+    }
+    return xy;
+}
+
+/* A snapshot prepared as the store's writer does it (tile_snapshot_prepare) has its
+ * structures ready: a tile takes them without building, and gives the same bytes as a
+ * tile of the same data rendered without them (an older snapshot: the fallback path
+ * collects and sorts, and adds properties one by one). */
+static void test_prepared_snapshot_renders_like_the_unprepared_path(void)
+{
+    thin_index_cache_clear();
+    site_prop_table_cache_clear();
+    struct site_snapshot older = make_snapshot(30), snap = older;
+    snap.version = 31;
+    snap.index = older.index = rtree_build_points(sites_xy(), N);
+    tile_snapshot_prepare(&snap, NULL);
+    const struct thin_index *ix = thin_index_acquire(&snap);
+    const struct site_prop_table *props = site_prop_table_acquire(&snap);
+    CHECK(ix != NULL && props != NULL);
+    tile_snapshot_prepare(&snap, NULL); /* already prepared: nothing rebuilt */
+    const struct thin_index *ix2 = thin_index_acquire(&snap);
+    const struct site_prop_table *props2 = site_prop_table_acquire(&snap);
+    CHECK(ix2 == ix && props2 == props);
+    uint32_t rank = 0, priority = 0;
+    CHECK(ix && thin_index_site_order(ix, 3, 1, &rank, &priority));
+    CHECK(thin_index_acquire(&older) == NULL && site_prop_table_acquire(&older) == NULL);
+
+    struct site_filter filter;
+    site_filter_init(&filter);
+    struct scope scope;
+    scope_national(&scope, 0);
+    struct action_snapshot no_actions = {0};
+    for (int z = 0; z <= 16; z += 4) { /* the tile of a site of the dense place near Saint-Denis */
+        double fx = 0, fy = 0;
+        CHECK(tile_lonlat_to_fraction(z, sites[2].lon, sites[2].lat, &fx, &fy));
+        struct tile_request rq = {.z = z, .x = (uint32_t)fx, .y = (uint32_t)fy, .layers = 1u << LAYER_SITES,
+                                  .filter = &filter, .scope = &scope};
+        struct buf fast, slow;
+        buf_init(&fast, 0);
+        buf_init(&slow, 0);
+        struct tile_render_stats sf, ss;
+        CHECK(tile_render(&rq, &(struct tile_sources){.sites = &snap, .actions = &no_actions}, &fast, &sf) == 0);
+        CHECK(tile_render(&rq, &(struct tile_sources){.sites = &older, .actions = &no_actions}, &slow, &ss) == 0);
+        CHECK(sf.features[LAYER_SITES] > 0);
+        CHECK(sf.features[LAYER_SITES] == ss.features[LAYER_SITES]);
+        CHECK(fast.len == slow.len && !memcmp(fast.data, slow.data, fast.len));
+        buf_free(&fast);
+        buf_free(&slow);
+    }
+    thin_index_release(ix);
+    thin_index_release(ix2);
+    site_prop_table_release(props);
+    site_prop_table_release(props2);
+    thin_index_cache_clear();
+    site_prop_table_cache_clear();
+    rtree_free((struct rtree *)snap.index);
+}
+
 int main(void)
 {
     RUN(test_ranks_count_better_sites_in_the_same_cell);
     RUN(test_walk_visits_the_box_in_thinning_order);
     RUN(test_one_index_per_snapshot_shared_by_threads);
     RUN(test_interned_properties_give_the_same_bytes);
+    RUN(test_prepared_snapshot_renders_like_the_unprepared_path);
     return UNIT_REPORT();
 }
