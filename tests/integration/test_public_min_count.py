@@ -28,7 +28,9 @@ def write_conf(path, min_count):
 
 @pytest.fixture(scope="module")
 def truth(demo_dsn):
-    return {level: dict(sql_query(demo_dsn, sql)) for level, sql in TRUTH_SQL.items()}
+    t = {level: dict(sql_query(demo_dsn, sql)) for level, sql in TRUTH_SQL.items()}
+    t["region_of"] = dict(sql_query(demo_dsn, "SELECT code, fk_region FROM departements"))
+    return t
 
 
 @pytest.fixture(scope="module")
@@ -65,19 +67,32 @@ def public_outputs(srv, tmp_path):
     return {"tile": tile, "ogc": ogc, "export": export}
 
 
-def expected(truth, min_count):
-    return {(level, code): n for level, counts in truth.items() for code, n in counts.items() if n >= min_count}
-
-
 def assert_outputs_follow(srv, tmp_path, truth, min_count):
-    want = expected(truth, min_count)
+    """Every région of at least min_count sites is shown, none below; a département is
+    shown only with at least min_count sites, and may be withheld above it only so that a
+    région minus its shown départements gives no count between 1 and min_count - 1 (the
+    small-count rule of tiles/small_counts.h). Every shown count is SQL's."""
     # the threshold must matter: some territory of each level sits between 5 and it
     for level in ("region", "departement"):
         assert any(5 <= n < min_count for n in truth[level].values()), (level, min_count)
     got = public_outputs(srv, tmp_path)
-    assert got["tile"] == {k: v for k, v in want.items() if k[0] == "region"}
-    assert got["ogc"] == want
-    assert got["export"] == {k: v for k, v in want.items() if k[0] == "departement"}
+    regions = {("region", c): n for c, n in truth["region"].items() if n >= min_count}
+    assert got["tile"] == regions
+    assert {k: v for k, v in got["ogc"].items() if k[0] == "region"} == regions
+    deps = {k: v for k, v in got["ogc"].items() if k[0] == "departement"}
+    assert got["export"] == deps
+    for (_, code), n in deps.items():
+        assert n == truth["departement"][code] and n >= min_count, code
+    shown = [c for _, c in deps]
+    for region, total in truth["region"].items():
+        if total < min_count:
+            continue  # not shown: nothing to subtract from
+        rest = total - sum(truth["departement"][c] for c in shown if truth["region_of"][c] == region)
+        assert not 0 < rest < min_count, (region, rest)
+    # most départements above the threshold are shown (withholding is the exception)
+    above = [c for c, n in truth["departement"].items() if n >= min_count]
+    assert len(shown) >= len(above) // 2, (shown, above)
+    return set(shown)
 
 
 def sighup(srv, min_count, expect_log):
@@ -91,11 +106,12 @@ def sighup(srv, min_count, expect_log):
 
 
 def test_outputs_follow_the_configured_threshold_and_its_reload(srv, tmp_path, truth):
-    assert_outputs_follow(srv, tmp_path, truth, 40)
+    at_40 = assert_outputs_follow(srv, tmp_path, truth, 40)
     sighup(srv, 20, "public_min_count=20")
-    assert_outputs_follow(srv, tmp_path, truth, 20)
+    at_20 = assert_outputs_follow(srv, tmp_path, truth, 20)
+    assert at_20 > at_40  # départements of 20 to 39 sites appear
     sighup(srv, 0, "configuration not reloaded")  # refused: the running value stays
-    assert_outputs_follow(srv, tmp_path, truth, 20)
+    assert assert_outputs_follow(srv, tmp_path, truth, 20) == at_20
 
 
 def test_a_threshold_below_one_is_refused_at_start(rbmap_bin, demo_dsn):
