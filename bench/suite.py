@@ -43,7 +43,7 @@ SIZES = {
     "quick": {"tiles_per_zoom": 8, "wms_requests": 24, "ogc_requests": 40, "seconds": 3},
     "4k": {"tiles_per_zoom": 30, "wms_requests": 96, "ogc_requests": 200, "seconds": 10},
     # At 1M a MapServer tile or national image takes seconds: fewer requests, same lists.
-    "1m": {"tiles_per_zoom": 2, "wms_requests": 24, "ogc_requests": 60, "seconds": 10},
+    "1m": {"tiles_per_zoom": 2, "wms_requests": 12, "ogc_requests": 4, "seconds": 10},
 }
 
 
@@ -106,11 +106,34 @@ def dataset(name, conninfo, sizes):
                 sites=sites)
 
 
-class Env:
+class Run:
+    """What the run has measured so far; save() rewrites the report after every area, so
+    that an interrupted run keeps what it measured."""
+
     def __init__(self, args):
+        self.args = args
         self.rbmap, self.work = args.rbmap, args.work
         self.client = LoadClient(args.client, args.work)
         self.seconds = None
+        self.http_rows, self.script_areas, self.failures, self.datasets = [], [], [], []
+        self.t0, self.load_before = time.time(), loadavg()
+        self.machine = machine(args.demo)
+
+    def save(self, finished=False):
+        args = self.args
+        info = self.machine + [
+            ("load average (1, 5, 15 min)", f"{self.load_before} before, {loadavg()} "
+                                            f"{'after' if finished else 'at the last area (unfinished run)'}"),
+            ("run", f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(self.t0))}, "
+                    f"{(time.time() - self.t0) / 60:.1f} min{', quick' if args.quick else ''}"),
+            ("databases", ", ".join(ds["name"] for ds in self.datasets)),
+        ]
+        command = "make bench-quick" if args.quick else "make bench"
+        suite_report.write(args.out, info, args.quick, self.http_rows, self.script_areas, self.failures, command)
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump({"machine": info, "http": self.http_rows, "scripts": self.script_areas,
+                           "failures": self.failures}, f, indent=1)
 
 
 def main():
@@ -129,79 +152,65 @@ def main():
     args = ap.parse_args()
     os.makedirs(args.work, exist_ok=True)
     areas = args.areas.split(",")
-    env = Env(args)
-    t0, load_before = time.time(), loadavg()
-    datasets = []
+    run = Run(args)
     if "4k" in args.datasets.split(","):
-        datasets.append(dataset("rbmap_bench_4k", args.db4k, SIZES["quick" if args.quick else "4k"]))
+        run.datasets.append(dataset("rbmap_bench_4k", args.db4k, SIZES["quick" if args.quick else "4k"]))
     if args.db1m and not args.quick and "1m" in args.datasets.split(","):
-        datasets.append(dataset("rbmap_bench_1m", args.db1m, SIZES["1m"]))
-    http_rows, failures = [], []
-    for ds in datasets:
-        env.seconds = ds["seconds"]
+        run.datasets.append(dataset("rbmap_bench_1m", args.db1m, SIZES["1m"]))
+    for ds in run.datasets:
+        run.seconds = ds["seconds"]
         for area, fn in (("tiles", suite_http.tiles_area), ("wms", suite_http.wms_area),
                          ("ogc", suite_http.ogc_area)):
             if area not in areas:
                 continue
+            t = time.time()
             try:
-                http_rows += fn(ds, env)
+                run.http_rows += fn(ds, run)
             except Exception as e:  # noqa: BLE001 - one area failing must not lose the others
                 log(f"suite: {area} on {ds['name']} failed: {e!r}")
-                failures.append(f"{area} on {ds['name']}: {e}")
-    script_areas = run_scripts(args, areas, datasets, failures)
-    info = machine(args.demo) + [
-        ("load average (1, 5, 15 min)", f"{load_before} before, {loadavg()} after"),
-        ("run", f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(t0))}, {(time.time() - t0) / 60:.1f} min"
-                f"{', quick' if args.quick else ''}"),
-        ("databases", ", ".join(ds["name"] for ds in datasets)),
+                run.failures.append(f"{area} on {ds['name']}: {e}")
+            log(f"suite: {area} on {ds['name']}: {time.time() - t:.0f} s")
+            run.save()
+    run_scripts(run, areas)
+    run.save(finished=True)
+    log(f"suite: wrote {args.out} in {(time.time() - run.t0) / 60:.1f} min")
+    return 1 if run.failures else 0
+
+
+def run_scripts(run, areas):
+    """The areas measured by their own scripts, one after the other."""
+    quick, demo = run.args.quick, run.args.demo
+    sizes = [100000] if quick else [100000, 1000000]
+    queries = 50 if quick else 200
+    dbs = [re.search(r"dbname=(\S+)", ds["db"]).group(1) for ds in run.datasets]
+    formats = "gpkg,geojson"
+    scripts = [
+        ("clusters", "Clusters", lambda: suite_scripts.clusters(sizes, 1200),
+         "sh bench/cluster_bench.sh " + " ".join(map(str, sizes)),
+         "Index build of rbmap's supercluster port (C) and supercluster (Node) on the same uniform random "
+         "points, one thread each; wall seconds of a single-threaded build (close to its CPU time on an idle "
+         "core), the process's peak RSS, mean getTile."),
+        ("geocoder", "Geocoder", lambda: suite_scripts.geocoder(demo, queries, 1800),
+         f"RBMAP_BENCH_GEOCODE_QUERIES={queries} /usr/bin/python3 bench/geocode_bench.py \"$(sh scripts/pg.sh url)\"",
+         "rbmap's geocoder over HTTP against pg_trgm similarity search on the same BAN addresses (psycopg2 "
+         "straight to PostgreSQL, no HTTP): accuracy per kind of noise, latency, throughput with 2 clients."),
+        ("exports", "Exports", lambda: suite_scripts.exports(demo, dbs, formats, 1800),
+         f"/usr/bin/python3 bench/export_bench.py --dsn \"$(sh scripts/pg.sh url)\" --runs 1 --formats {formats} "
+         + " ".join(f"--db {d}" for d in dbs),
+         "A full export of `sites` from rbmap's memory (GET /export, national scope) against ogr2ogr reading "
+         "the same columns from PostGIS. CPU seconds: rbmap's server process; ogr2ogr's own (without its "
+         "PostgreSQL backend's share, which favours it)."),
     ]
-    command = "make bench-quick" if args.quick else "make bench"
-    suite_report.write(args.out, info, args.quick, http_rows, script_areas, failures, command)
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"machine": info, "http": http_rows, "scripts": script_areas, "failures": failures}, f,
-                      indent=1)
-    log(f"suite: wrote {args.out} in {(time.time() - t0) / 60:.1f} min")
-    return 1 if failures else 0
-
-
-def run_scripts(args, areas, datasets, failures):
-    out = []
-    quick = args.quick
-    if "clusters" in areas:
-        sizes = [100000] if quick else [100000, 1000000]
-        rows, text, err = suite_scripts.clusters(sizes, 1200)
-        out.append({"title": "Clusters", "rows": rows, "output": text,
-                    "command": "sh bench/cluster_bench.sh " + " ".join(map(str, sizes)),
-                    "note": "Index build of rbmap's supercluster port (C) and supercluster (Node) on the same "
-                            "uniform random points, one thread each; wall seconds of a single-threaded build "
-                            "(close to its CPU time on an idle core), the process's peak RSS, mean getTile."})
+    for area, title, measure, command, note in scripts:
+        if area not in areas:
+            continue
+        t = time.time()
+        rows, text, err = measure()
+        run.script_areas.append({"title": title, "rows": rows, "output": text, "command": command, "note": note})
         if err:
-            failures.append(f"clusters: {err}")
-    if "geocoder" in areas:
-        queries = 50 if quick else 300
-        rows, text, err = suite_scripts.geocoder(args.demo, queries, 1800)
-        out.append({"title": "Geocoder", "rows": rows, "output": text,
-                    "command": f"RBMAP_BENCH_GEOCODE_QUERIES={queries} /usr/bin/python3 bench/geocode_bench.py "
-                               "\"$(sh scripts/pg.sh url)\"",
-                    "note": "rbmap's geocoder over HTTP against pg_trgm similarity search on the same BAN "
-                            "addresses (psycopg2 straight to PostgreSQL, no HTTP): accuracy per kind of noise, "
-                            "latency, throughput with 2 clients."})
-        if err:
-            failures.append(f"geocoder: {err}")
-    if "exports" in areas:
-        dbs = [re.search(r"dbname=(\S+)", ds["db"]).group(1) for ds in datasets]
-        formats = "gpkg,geojson"
-        rows, text, err = suite_scripts.exports(args.demo, dbs, formats, 1800)
-        out.append({"title": "Exports", "rows": rows, "output": text,
-                    "command": f"/usr/bin/python3 bench/export_bench.py --dsn \"$(sh scripts/pg.sh url)\" --runs 1 "
-                               f"--formats {formats} " + " ".join(f"--db {d}" for d in dbs),
-                    "note": "A full export of `sites` from rbmap's memory (GET /export, national scope) against "
-                            "ogr2ogr reading the same columns from PostGIS. CPU seconds: rbmap's server process; "
-                            "ogr2ogr's own (without its PostgreSQL backend's share, which favours it)."})
-        if err:
-            failures.append(f"exports: {err}")
-    return out
+            run.failures.append(f"{area}: {err}")
+        log(f"suite: {area}: {time.time() - t:.0f} s")
+        run.save()
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ import urllib.request
 import psycopg2
 
 from suite_load import Meter, measured, percentile
-from suite_servers import MapServerNginx, Rbmap
+from suite_servers import MapServerNginx, Rbmap, serial
 import ogc_bench
 import tile_list
 import tiles_bench
@@ -68,7 +68,7 @@ def st_asmvt_pass(conninfo, tiles, concurrency):
     """Every tile once through ST_AsMVT on `concurrency` connections; CPU of their backends."""
     conns, pids = [], []
     for _ in range(concurrency):
-        c = psycopg2.connect(conninfo, application_name="rbmap_suite_st_asmvt")
+        c = psycopg2.connect(serial(conninfo, "rbmap_suite_st_asmvt"))
         c.autocommit = True
         with c.cursor() as cur:
             cur.execute(tiles_bench.ST_ASMVT_SQL)

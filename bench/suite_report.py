@@ -21,6 +21,7 @@ def fmt(v, digits=2):
         return f"{v:,.0f}"
     if 0 < abs(v) < 0.1:
         return f"{v:.2g}"
+    digits = digits or 2  # small rates and sizes keep two decimals
     if abs(v) >= 100:
         return f"{v:.1f}"
     return f"{v:.{digits}f}"
@@ -78,7 +79,8 @@ HTTP_COLUMNS = (
     "*errors*: HTTP ≥ 400 or failed connections; *req/s*: done / wall time of the pass; *p50*, *p99*: latency "
     "seen by the client (request written to last byte read); *server CPU ms/req*: user + system CPU of the "
     "serving processes during the pass / done (rbmap: its process; MapServer: nginx, the mapserv processes and "
-    "their PostgreSQL backends; ST_AsMVT: its PostgreSQL backends), /proc's 10 ms ticks; *peak RSS*: VmHWM of "
+    "their PostgreSQL backends; ST_AsMVT: its PostgreSQL backends, which run without parallel workers so that "
+    "all their CPU is counted), /proc's 10 ms ticks; *peak RSS*: VmHWM of "
     "the serving processes, summed (MapServer: 8 mapserv processes, each with its own copy of its libraries' "
     "data, and nginx; PostgreSQL backends left out, their RSS is mostly the shared buffers).")
 

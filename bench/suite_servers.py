@@ -13,6 +13,7 @@ import time
 import urllib.request
 
 import psycopg2
+import psycopg2.extensions
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -21,6 +22,15 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def serial(conninfo, app):
+    """The connection string for a peer's PostgreSQL connections: without parallel query
+    workers (they come and go within a query, so their CPU could not be read from /proc
+    between two samples; with 8 concurrent requests on a few cores they gain nothing)
+    and named, so that their backends can be found."""
+    return psycopg2.extensions.make_dsn(conninfo, application_name=app,
+                                        options="-c max_parallel_workers_per_gather=0")
 
 
 def backend_pids(conninfo, app):
@@ -125,7 +135,7 @@ class MapServerNginx:
         for alias, text in mapfiles.items():
             path = os.path.join(self.work, f"{alias}.map")
             with open(path, "w") as f:
-                f.write(text.replace("@CONNECTION@", f"{conninfo} application_name={self.app}"))
+                f.write(text.replace("@CONNECTION@", serial(conninfo, self.app)))
             maps.append(f'    "{alias.upper()}" "{path}"\n')
         conf = os.path.join(self.work, "mapserver.conf")
         with open(conf, "w") as f:

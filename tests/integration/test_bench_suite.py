@@ -18,7 +18,7 @@ import suite_report  # noqa: E402
 import suite_scripts  # noqa: E402
 import tile_list  # noqa: E402
 
-from conftest import sql_scalar  # noqa: E402
+from conftest import SANITIZER_REPORT, sql_scalar  # noqa: E402
 
 MAPSERVER = "MapServer 8 (nginx + FastCGI)"
 
@@ -59,7 +59,10 @@ def test_every_system_answers_the_whole_same_list_without_errors(quick_run):
         assert r["errors"] == 0, r
         want = tiles if r["area"] == "tiles" else (24 if r["area"] == "WMS" else 40)
         assert r["requests"] == want, r
-        assert r["bytes"] > 0 and r["cpu_s"] > 0, r
+        assert r["bytes"] > 0 and r["cpu_s"] >= 0, r
+    # CPU is read in 10 ms ticks: a short pass of cheap requests may read 0, a whole area not.
+    for area, system in systems:
+        assert sum(r["cpu_s"] for r in once if (r["area"], r["system"]) == (area, system)) > 0, (area, system)
 
 
 def test_rbmap_and_the_peers_draw_the_same_tiles(quick_run):
@@ -110,7 +113,7 @@ def test_machine_description_names_the_real_versions(quick_run, demo_dsn):
 
 
 def test_servers_are_gone_and_clean(quick_run):
-    assert "AddressSanitizer" not in quick_run["logs"] and "runtime error" not in quick_run["logs"]
+    assert not SANITIZER_REPORT.search(quick_run["logs"]), quick_run["logs"][-3000:]
     work = str(quick_run["work"])
     ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
     assert not [line for line in ps.splitlines() if work in line and ("nginx" in line or "rbmap" in line)]
