@@ -43,7 +43,12 @@ SIZES = {
     "quick": {"tiles_per_zoom": 8, "wms_requests": 24, "ogc_requests": 40, "seconds": 3},
     "4k": {"tiles_per_zoom": 30, "wms_requests": 96, "ogc_requests": 200, "seconds": 10},
     # At 1M a MapServer tile or national image takes seconds: fewer requests, same lists.
-    "1m": {"tiles_per_zoom": 2, "wms_requests": 12, "ogc_requests": 4, "seconds": 10},
+    # MapServer's OGC API runs COUNT(*) and ST_Extent over the whole collection for every
+    # page: over a minute of PostgreSQL CPU per request at 1M, too long for the run.
+    "1m": {"tiles_per_zoom": 2, "wms_requests": 12, "ogc_requests": 16, "seconds": 10, "ogc_mapserver": False,
+           "skipped": ["OGC API Features at 1,000,000 sites: MapServer left out (each request runs COUNT(*) "
+                       "and ST_Extent over the whole collection: over 100 s of PostgreSQL CPU for one page, "
+                       "measured 2026-11-22); rbmap measured alone"]},
 }
 
 
@@ -116,6 +121,7 @@ class Run:
         self.client = LoadClient(args.client, args.work)
         self.seconds = None
         self.http_rows, self.script_areas, self.failures, self.datasets = [], [], [], []
+        self.skipped = []  # left out on purpose, said in the report
         self.t0, self.load_before = time.time(), loadavg()
         self.machine = machine(args.demo)
 
@@ -129,7 +135,8 @@ class Run:
             ("databases", ", ".join(ds["name"] for ds in self.datasets)),
         ]
         command = "make bench-quick" if args.quick else "make bench"
-        suite_report.write(args.out, info, args.quick, self.http_rows, self.script_areas, self.failures, command)
+        suite_report.write(args.out, info, args.quick, self.http_rows, self.script_areas,
+                           self.failures + self.skipped, command)
         if args.json:
             with open(args.json, "w") as f:
                 json.dump({"machine": info, "http": self.http_rows, "scripts": self.script_areas,
@@ -159,6 +166,8 @@ def main():
         run.datasets.append(dataset("rbmap_bench_1m", args.db1m, SIZES["1m"]))
     for ds in run.datasets:
         run.seconds = ds["seconds"]
+        if "ogc" in areas:
+            run.skipped += ds.get("skipped", [])
         for area, fn in (("tiles", suite_http.tiles_area), ("wms", suite_http.wms_area),
                          ("ogc", suite_http.ogc_area)):
             if area not in areas:
