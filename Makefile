@@ -25,7 +25,7 @@ OBJ_ASAN := $(patsubst %.c,build/asan-obj/%.o,$(LIB_SRC) $(GEN_SRC))
 
 PG_SH := scripts/pg.sh
 
-.PHONY: all asan deps db demo-db run test test-unit test-integration clean distclean bench
+.PHONY: all asan deps db demo-db run test test-unit test-integration clean distclean bench bench-quick bench-tiles
 all: build/rbmap
 
 build/gen/migrations_embedded.c: $(MIGRATIONS) scripts/embed_migrations.sh
@@ -89,7 +89,14 @@ test: db asan
 test-unit: asan
 	@sh scripts/run_tests.sh --unit-only
 
+# make bench: every area against its peers into bench/RESULTS.md (bench/all.sh, < 30 min);
+# make bench-quick: the same at 4,000 sites with few requests (checks the harness);
+# make bench-tiles: the detailed tile benchmark alone (bench/run.sh).
 bench: db
+	@sh bench/all.sh "$$(sh $(PG_SH) url)"
+bench-quick: db
+	@BENCH_QUICK=1 sh bench/all.sh "$$(sh $(PG_SH) url)"
+bench-tiles: db
 	@sh bench/run.sh "$$(sh $(PG_SH) url)"
 
 clean:

@@ -85,20 +85,25 @@ class Rbmap:
         self.log.close()
 
 
+def ogc_mapfile(text, alias="rbmapogc"):
+    """bench/mapserver/sites.map (its @LIMIT@ replaced) made an OGC API Features service
+    at /mapserv/ALIAS/ogcapi without a feature limit (also used by bench/suite.py)."""
+    text = text.replace('      "ows_enable_request" "*"',
+                        '      "ows_enable_request" "*"\n      "ows_title" "rbmap bench"\n'
+                        f'      "oga_onlineresource" "http://127.0.0.1/mapserv/{alias}/ogcapi"')
+    text = text.replace('      "gml_include_items" "all"',
+                        '      "gml_include_items" "all"\n      "gml_featureid" "id"\n      "ows_title" "sites"')
+    text = text.replace("    STATUS ON\n", "    STATUS ON\n    TEMPLATE \"ttt\"\n", 1)
+    return text.replace("MAXFEATURES 50000", "MAXFEATURES 100000000")
+
+
 class MapServerOgc:
     def __init__(self, dsn, workdir, name):
         self.ms = MapServer(dsn, workdir, name)
         with open(self.ms.mapfile) as f:
             text = f.read()
-        text = text.replace('      "ows_enable_request" "*"',
-                            '      "ows_enable_request" "*"\n      "ows_title" "rbmap bench"\n'
-                            '      "oga_onlineresource" "http://127.0.0.1/mapserv/rbmapogc/ogcapi"')
-        text = text.replace('      "gml_include_items" "all"',
-                            '      "gml_include_items" "all"\n      "gml_featureid" "id"\n      "ows_title" "sites"')
-        text = text.replace("    STATUS ON\n", "    STATUS ON\n    TEMPLATE \"ttt\"\n", 1)
-        text = text.replace("MAXFEATURES 50000", "MAXFEATURES 100000000")
         with open(self.ms.mapfile, "w") as f:
-            f.write(text)
+            f.write(ogc_mapfile(text))
         conf = os.path.join(workdir, "mapserver-ogc.conf")
         with open(conf, "w") as f:
             f.write('CONFIG\n  ENV\n    MS_MAP_PATTERN "rbmap-bench-[a-z0-9]+\\.map$"\n  END\n'
