@@ -86,6 +86,8 @@ int main(int argc, char **argv)
         double t = thread_ms();
         int n = k == 2 ? greverse(ix, atof(field[3]), atof(field[4]), 0, 1, out) : gsearch(ix, &p, out);
         double ms = thread_ms() - t;
+        if (getenv("GEOCODE_LATENCY_MISSES") && k < 2 && !(n > 0 && !strcmp(result_id(ix, &out[0]), field[1])))
+            fprintf(stderr, "miss %s: %s -> %s\n", kind_names[k], field[2], n > 0 ? result_id(ix, &out[0]) : "-");
         if (argc == 4 && ms > atof(argv[3])) fprintf(stderr, "%.2f ms %s: %s\n", ms, kind_names[k], field[2]);
         if (series_add(&s[k], ms, n > 0 && !strcmp(result_id(ix, &out[0]), field[1])) < 0) return 1;
     }

@@ -152,12 +152,30 @@ static int walk(const struct gidx *ix, const struct qtok *q, uint32_t bit, struc
     return 0;
 }
 
+/* Sets the bits of the words not walked yet that c's document holds, rarest first, as
+ * long as it can still reach need; returns its word count. */
+static int check_words(const struct gidx *ix, const struct qtok *qt, const int *order, int walked, int matchable,
+                       int need, struct cand *c)
+{
+    for (int j = walked; j < matchable; j++) {
+        const struct qtok *q = &qt[order[j]];
+        if (c->hits & word_bit(order[j])) continue;
+        if (__builtin_popcount(c->hits) + matchable - j < need) break;
+        for (int a = 0; a < q->n_alt; a++)
+            if (in_postings(ix, q->alt[a], c->doc)) { c->hits |= word_bit(order[j]); break; }
+    }
+    return __builtin_popcount(c->hits);
+}
+
 /* Candidates: the documents sharing at least `need` (2/3) of the query's words. By
  * pigeonhole, walking the postings of any (matchable - need + 1) words finds them all:
  * the rarest are walked, the others checked per candidate by binary search, and only
- * while the candidate can still reach need. Words over COMMON postings are walked only
- * when nothing else matched. When no document reaches need, need drops to the best
- * count and more words are walked. Returns need, -1 when out of memory. */
+ * while the candidate can still reach need. The rarest word alone is walked first: when
+ * one of its documents holds every word (addok's "cream"), that is the answer and the
+ * other words' postings (thousands of "mont" or "pierre" in France) are not walked.
+ * Words over COMMON postings are walked only when nothing else matched. When no
+ * document reaches need, need drops to the best count and more words are walked.
+ * Returns need, -1 when out of memory. */
 static int collect(const struct gidx *ix, const struct qtok *qt, int nq, struct cands *cs)
 {
     int order[GTEXT_MAX_TOKENS], matchable = 0, walked = 0, need = (2 * nq + 2) / 3;
@@ -167,9 +185,9 @@ static int collect(const struct gidx *ix, const struct qtok *qt, int nq, struct 
         while (k > 0 && qt[order[k - 1]].total > qt[i].total) order[k] = order[k - 1], k--;
         order[k] = i;
     }
-    for (;;) {
-        int before = walked;
-        while (walked < matchable && walked < matchable - need + 1 && qt[order[walked]].total <= COMMON)
+    for (bool first = true;; first = false) {
+        int before = walked, target = first ? 1 : matchable - need + 1;
+        while (walked < matchable && walked < target && qt[order[walked]].total <= COMMON)
             if (walk(ix, &qt[order[walked]], word_bit(order[walked]), cs) < 0) return -1;
             else walked++;
         if (!cs->n && walked < matchable) { /* only common words left: the rarest of them */
@@ -177,18 +195,15 @@ static int collect(const struct gidx *ix, const struct qtok *qt, int nq, struct 
             walked++;
         }
         int best = 0;
-        for (size_t s = 0; s < cs->cap; s++) {
-            struct cand *c = &cs->c[s];
-            if (!c->hits) continue;
-            for (int j = walked; j < matchable; j++) {
-                const struct qtok *q = &qt[order[j]];
-                if (c->hits & word_bit(order[j])) continue;
-                if (__builtin_popcount(c->hits) + matchable - j < need) break;
-                for (int a = 0; a < q->n_alt; a++)
-                    if (in_postings(ix, q->alt[a], c->doc)) { c->hits |= word_bit(order[j]); break; }
+        for (size_t s = 0; s < cs->cap; s++)
+            if (cs->c[s].hits) {
+                int hits = check_words(ix, qt, order, walked, matchable, first ? matchable : need, &cs->c[s]);
+                best = hits > best ? hits : best;
             }
-            if (__builtin_popcount(c->hits) > best) best = __builtin_popcount(c->hits);
-        }
+        if (first && best < matchable && walked < matchable) continue;
+        if (first) /* the checks above gave up on documents without every word */
+            for (size_t s = 0; s < cs->cap; s++)
+                if (cs->c[s].hits) check_words(ix, qt, order, walked, matchable, need, &cs->c[s]);
         if (best >= need || walked == before) return best < need ? best : need;
         need = best;
     }
