@@ -11,14 +11,12 @@ usage: bench/geocode_scale.py DEMO_CONNINFO [--addresses N] [--queries Q] [--dir
        (--quick: 260,000 addresses, 500 queries; the issue's France is --addresses 26000000)
 """
 import argparse
-import http.client
 import os
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from geocode_bench import Rbmap  # noqa: E402
+from geocode_bench import Rbmap, start_server  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, "build", "rbmap")
@@ -46,19 +44,8 @@ def timed(cmd, **kw):
 def serve(demo, idx, queries):
     """Server RSS after start and after the queries over HTTP; its start CPU time."""
     port = 19000 + os.getpid() % 1000
-    env = dict(os.environ, RBMAP_GEOCODER_INDEX=idx)
-    server = subprocess.Popen([BIN, "serve", "--listen", f"127.0.0.1:{port}", "--db", demo, "--config", "/dev/null"],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = start_server(demo, idx, port)
     try:
-        for _ in range(600):
-            try:
-                c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                c.request("GET", "/geocode/reverse/?lon=2.35&lat=48.85")
-                if c.getresponse().status == 200:
-                    break
-            except OSError:
-                pass
-            time.sleep(0.1)
         start = (cpu_s(server.pid), status_kb(server.pid, "VmRSS") / 1024)
         rb = Rbmap(port)
         for kind, _, q, lon, lat in queries:
@@ -107,7 +94,7 @@ def main():
           f"load average {os.getloadavg()[0]:.1f}\n")
     print(lat)
     print("| build CPU s | build peak MB | index MB | MB per million addresses | server start CPU s "
-          "| RSS after start MB | RSS after queries MB (of it the index) |\n|---:|---:|---:|---:|---:|---:|---:|")
+          "| RSS after start MB | RSS after queries MB (file-backed: the index, the binary) |\n|---:|---:|---:|---:|---:|---:|---:|")
     print(f"| {build_cpu:.1f} | {build_peak:.0f} | {size:.0f} | {size / m:.0f} | {start_cpu:.2f} | {start_rss:.0f} "
           f"| {rss:.0f} ({rss_file:.0f}) |")
     if not args.keep:
