@@ -186,7 +186,7 @@ static int collect(const struct gidx *ix, const struct qtok *qt, int nq, struct 
         order[k] = i;
     }
     for (bool first = true;; first = false) {
-        int before = walked, target = first ? 1 : matchable - need + 1;
+        int target = first ? 1 : matchable - need + 1;
         while (walked < matchable && walked < target && qt[order[walked]].total <= COMMON)
             if (walk(ix, &qt[order[walked]], word_bit(order[walked]), cs) < 0) return -1;
             else walked++;
@@ -204,8 +204,11 @@ static int collect(const struct gidx *ix, const struct qtok *qt, int nq, struct 
         if (first) /* the checks above gave up on documents without every word */
             for (size_t s = 0; s < cs->cap; s++)
                 if (cs->c[s].hits) check_words(ix, qt, order, walked, matchable, need, &cs->c[s]);
-        if (best >= need || walked == before) return best < need ? best : need;
-        need = best;
+        if (best >= need) return need;
+        need = best; /* fewer words: pigeonhole asks for more walked ones */
+        if (walked == matchable || walked >= matchable - need + 1 ||
+            (qt[order[walked]].total > COMMON && cs->n))
+            return need;
     }
 }
 
