@@ -234,6 +234,22 @@ def rss_kb(pid):
         return int(next(line for line in f if line.startswith("VmRSS")).split()[1])
 
 
+def start_server(demo, idx, port):
+    """`rbmap serve` on the geocoder index idx, returned once it answers /health."""
+    env = dict(os.environ, RBMAP_GEOCODER_INDEX=idx)
+    server = subprocess.Popen([BIN, "serve", "--listen", f"127.0.0.1:{port}", "--db", demo, "--config", "/dev/null"],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(600):
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            c.request("GET", "/health")
+            c.getresponse().read()
+            break
+        except OSError:
+            time.sleep(0.1)
+    return server
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
@@ -246,16 +262,8 @@ def main():
                     f"{DATA}/addresses/ban-addok-988.ndjson.gz"], check=True, capture_output=True)
     build = time.time() - t
     port = 18000 + os.getpid() % 1000
-    env = dict(os.environ, RBMAP_GEOCODER_INDEX=idx)
-    server = subprocess.Popen([BIN, "serve", "--listen", f"127.0.0.1:{port}", "--db", demo, "--config", "/dev/null"],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = start_server(demo, idx, port)
     try:
-        for _ in range(100):
-            try:
-                http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/health")
-                break
-            except OSError:
-                time.sleep(0.1)
         rb = Rbmap(port)
         tdsn, tbuild, tsize = load_trigram_db(demo, addrs)
         tg = Trigram(tdsn)

@@ -1,6 +1,7 @@
 /* Search and reverse (geo/geocode_search.h). */
 #include "geo/geocode_search.h"
 
+#include "geo/geocode_score.h"
 #include "geo/geocode_text.h"
 
 #include <math.h>
@@ -9,8 +10,9 @@
 #include <string.h>
 
 #define MAX_ALTS 48
-#define COMMON 50000        /* postings above this are checked by binary search, not walked */
-#define MAX_SCORED 2000
+#define COMMON 20000        /* postings above this are checked by binary search, not walked */
+#define MAX_SCORED 250      /* candidates fully scored, best bound first */
+#define MAX_PREFIX_SCAN 100000 /* words looked at for one autocomplete prefix */
 
 struct qtok {
     char word[GTEXT_TOKEN_MAX];
@@ -47,11 +49,22 @@ static void add_fuzzy(const struct gidx *ix, struct qtok *q)
             }
 }
 
+/* The MAX_ALTS most frequent words starting with the last word (autocomplete): with
+ * "sai" at France scale thousands of words qualify, and the frequent ones (saint,
+ * sainte) are what people are typing. */
 static void add_prefix(const struct gidx *ix, struct qtok *q)
 {
-    size_t first, n = gidx_words_prefix(ix, q->word, &first);
-    for (size_t i = 0; i < n && q->n_alt < MAX_ALTS; i++) /* the most frequent words first would be better */
-        add_alt(q, &ix->tokens[ix->words[first + i].token]);
+    size_t first, n = gidx_words_prefix(ix, q->word, &first), top[MAX_ALTS];
+    int n_top = 0;
+    if (n > MAX_PREFIX_SCAN) n = MAX_PREFIX_SCAN;
+    for (size_t i = first; i < first + n; i++) { /* insertion into the top list, most frequent first */
+        uint32_t f = ix->words[i].freq;
+        if (n_top == MAX_ALTS && f <= ix->words[top[n_top - 1]].freq) continue;
+        int k = n_top < MAX_ALTS ? n_top++ : n_top - 1;
+        while (k > 0 && ix->words[top[k - 1]].freq < f) top[k] = top[k - 1], k--;
+        top[k] = i;
+    }
+    for (int i = 0; i < n_top; i++) add_alt(q, &ix->tokens[ix->words[top[i]].token]);
 }
 
 static bool in_postings(const struct gidx *ix, const struct gidx_token *t, uint32_t doc)
@@ -92,47 +105,6 @@ static struct cand *cand_get(struct cands *s, uint32_t doc, bool add)
     return &s->c[i];
 }
 
-/* python-ngram's NGram.compare (N=3, "$$" padding): shared / (all - shared). */
-static int cmp_u32(const void *a, const void *b) { uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b; return x < y ? -1 : x > y; }
-static double trigram_sim(const char *a, const char *b)
-{
-    uint32_t ga[300], gb[300];
-    size_t na = 0, nb = 0;
-    for (int k = 0; k < 2; k++) {
-        const char *s = k ? b : a;
-        uint32_t *g = k ? gb : ga;
-        size_t *n = k ? &nb : &na, len = strlen(s);
-        if (len > 290) len = 290;
-        for (size_t i = 0; i + 3 <= len + 4; i++) {
-            unsigned char c[3];
-            for (int j = 0; j < 3; j++) {
-                long p = (long)(i + (size_t)j) - 2;
-                c[j] = p < 0 || p >= (long)len ? '$' : (unsigned char)s[p];
-            }
-            g[(*n)++] = (uint32_t)c[0] << 16 | (uint32_t)c[1] << 8 | c[2];
-        }
-    }
-    qsort(ga, na, 4, cmp_u32), qsort(gb, nb, 4, cmp_u32);
-    size_t same = 0;
-    for (size_t i = 0, j = 0; i < na && j < nb;) {
-        if (ga[i] == gb[j]) same++, i++, j++;
-        else if (ga[i] < gb[j]) i++;
-        else j++;
-    }
-    return na + nb - same ? (double)same / (double)(na + nb - same) : 0;
-}
-
-static void norm_join(const char *text, char *out, size_t cap)
-{
-    struct gtokens t;
-    gtext_tokenize(text, &t);
-    out[0] = '\0';
-    for (int i = 0; i < t.n; i++) {
-        if (i) strncat(out, " ", cap - strlen(out) - 1);
-        strncat(out, t.tok[i], cap - strlen(out) - 1);
-    }
-}
-
 /* The house number of d with this folded key; when several share it ("204b" and
  * "204bis" both fold to "204b"), the one published exactly as typed wins. */
 static int64_t find_hn(const struct gidx *ix, const struct gidx_doc *d, const char *key, const char *typed)
@@ -167,37 +139,144 @@ static int cmp_result(const void *a, const void *b)
     return x->score < y->score ? 1 : x->score > y->score ? -1 : (x->doc > y->doc) - (x->doc < y->doc);
 }
 
-/* Label likeness (trigrams, order-sensitive at word edges) blended with the share of
- * the query's words the document matched, so that "Le Mont-Dore 303 rue des Gardenias"
- * (every word matched, unusual order) beats a same-named street of another commune that
- * matches half the words. */
-#define SCORE_LABEL_WEIGHT 0.6
+static uint32_t word_bit(int i) { return 1u << (i < 31 ? i : 31); }
 
-static double score_doc(const struct gidx *ix, const struct gsearch_params *p, const char *qnorm,
-                        const struct gidx_doc *d, int64_t hn, double coverage)
+static int walk(const struct gidx *ix, const struct qtok *q, uint32_t bit, struct cands *cs)
 {
-    char label[512], l2[512];
-    const char *name = gidx_str(ix, d->name), *city = gidx_str(ix, d->city), *pc = gidx_str(ix, d->postcode);
-    double best = 0;
-    for (int v = 0; v < 4; v++) {
-        if (v == 0) snprintf(l2, sizeof l2, "%s%s%s %s %s", hn >= 0 ? gidx_str(ix, ix->hns[hn].number) : "", hn >= 0 ? " " : "", name, pc, d->type == GT_MUNICIPALITY ? "" : city);
-        else if (v == 1) snprintf(l2, sizeof l2, "%s%s%s %s", hn >= 0 ? gidx_str(ix, ix->hns[hn].number) : "", hn >= 0 ? " " : "", name, d->type == GT_MUNICIPALITY ? "" : city);
-        else if (v == 2) snprintf(l2, sizeof l2, "%s %s", name, pc);
-        else snprintf(l2, sizeof l2, "%s", name);
-        norm_join(l2, label, sizeof label);
-        double s = trigram_sim(qnorm, label);
-        if (p->autocomplete && *qnorm && !strncmp(label, qnorm, strlen(qnorm))) s = s > 0.9 ? s : 0.9;
-        if (s > best) best = s;
+    for (int a = 0; a < q->n_alt; a++)
+        for (uint32_t k = 0; k < q->alt[a]->count; k++) {
+            struct cand *c = cand_get(cs, ix->postings[q->alt[a]->first + k], true);
+            if (!c) return -1;
+            c->hits |= bit;
+        }
+    return 0;
+}
+
+/* Sets the bits of the words not walked yet that c's document holds, rarest first, as
+ * long as it can still reach need; returns its word count. */
+static int check_words(const struct gidx *ix, const struct qtok *qt, const int *order, int walked, int matchable,
+                       int need, struct cand *c)
+{
+    for (int j = walked; j < matchable; j++) {
+        const struct qtok *q = &qt[order[j]];
+        if (c->hits & word_bit(order[j])) continue;
+        if (__builtin_popcount(c->hits) + matchable - j < need) break;
+        for (int a = 0; a < q->n_alt; a++)
+            if (in_postings(ix, q->alt[a], c->doc)) { c->hits |= word_bit(order[j]); break; }
     }
-    double score = SCORE_LABEL_WEIGHT * best + (1 - SCORE_LABEL_WEIGHT) * coverage + d->importance * 0.1,
-           ceiling = 1.1;
-    if (p->has_point) {
-        double lon = hn >= 0 ? ix->hns[hn].lon : d->lon, lat = hn >= 0 ? ix->hns[hn].lat : d->lat;
-        double km = gdistance_m(p->lon, p->lat, lon, lat) / 1000;
-        score += km > 100 ? 0 : 0.1 * exp(-(km / 50) * (km / 50));
-        ceiling += 0.1;
+    return __builtin_popcount(c->hits);
+}
+
+/* Candidates: the documents sharing at least `need` (2/3) of the query's words. By
+ * pigeonhole, walking the postings of any (matchable - need + 1) words finds them all:
+ * the rarest are walked, the others checked per candidate by binary search, and only
+ * while the candidate can still reach need. The rarest word alone is walked first: when
+ * one of its documents holds every word (addok's "cream"), that is the answer and the
+ * other words' postings (thousands of "mont" or "pierre" in France) are not walked.
+ * Words over COMMON postings are walked only when nothing else matched. When no
+ * document reaches need, need drops to the best count and more words are walked.
+ * Returns need, -1 when out of memory. */
+static int collect(const struct gidx *ix, const struct qtok *qt, int nq, struct cands *cs)
+{
+    int order[GTEXT_MAX_TOKENS], matchable = 0, walked = 0, need = (2 * nq + 2) / 3;
+    for (int i = 0; i < nq; i++) {
+        if (!qt[i].n_alt) continue;
+        int k = matchable++;
+        while (k > 0 && qt[order[k - 1]].total > qt[i].total) order[k] = order[k - 1], k--;
+        order[k] = i;
     }
-    return score / ceiling;
+    for (bool first = true;; first = false) {
+        int target = first ? 1 : matchable - need + 1;
+        while (walked < matchable && walked < target && qt[order[walked]].total <= COMMON)
+            if (walk(ix, &qt[order[walked]], word_bit(order[walked]), cs) < 0) return -1;
+            else walked++;
+        if (!cs->n && walked < matchable) { /* only common words left: the rarest of them */
+            if (walk(ix, &qt[order[walked]], word_bit(order[walked]), cs) < 0) return -1;
+            walked++;
+        }
+        int best = 0;
+        for (size_t s = 0; s < cs->cap; s++)
+            if (cs->c[s].hits) {
+                int hits = check_words(ix, qt, order, walked, matchable, first ? matchable : need, &cs->c[s]);
+                best = hits > best ? hits : best;
+            }
+        if (first && best < matchable && walked < matchable) continue;
+        if (first) /* the checks above gave up on documents without every word */
+            for (size_t s = 0; s < cs->cap; s++)
+                if (cs->c[s].hits) check_words(ix, qt, order, walked, matchable, need, &cs->c[s]);
+        if (best >= need) return need;
+        need = best; /* fewer words: pigeonhole asks for more walked ones */
+        if (walked == matchable || walked >= matchable - need + 1 ||
+            (qt[order[walked]].total > COMMON && cs->n))
+            return need;
+    }
+}
+
+struct hn_query {
+    const char *hn, *hn_alt, *typed, *late; /* folded keys, "" when absent */
+    int words;                              /* query words, the house number included */
+};
+
+struct bounded { uint32_t doc, hits; double bound; };
+
+static int cmp_bound(const void *a, const void *b)
+{
+    const struct bounded *x = a, *y = b;
+    return x->bound < y->bound ? 1 : x->bound > y->bound ? -1 : (x->doc > y->doc) - (x->doc < y->doc);
+}
+
+/* Inserts r into the sorted top list out[0..*n) of at most limit results. */
+static void keep_best(struct gresult *out, int *n, int limit, struct gresult r)
+{
+    if (*n == limit && cmp_result(&r, &out[limit - 1]) >= 0) return;
+    int k = *n < limit ? (*n)++ : limit - 1;
+    while (k > 0 && cmp_result(&r, &out[k - 1]) < 0) out[k] = out[k - 1], k--;
+    out[k] = r;
+}
+
+/* The top p->limit candidates: scored in decreasing order of their score's upper bound
+ * (words matched, importance), stopping when the bound cannot beat the current top-k or
+ * after MAX_SCORED full scores (thousands of "rue de la gare" across France). */
+static int best_of(const struct gidx *ix, const struct gsearch_params *p, const struct gscore_query *sq,
+                   const struct cands *cs, int need, const struct hn_query *hq, struct gresult *out)
+{
+    if (p->limit <= 0) return 0;
+    struct bounded *b = malloc((cs->n + 1) * sizeof *b);
+    if (!b) return -1;
+    size_t nb = 0;
+    for (size_t s = 0; s < cs->cap; s++) {
+        const struct cand *c = &cs->c[s];
+        if (!c->hits || __builtin_popcount(c->hits) < need) continue;
+        const struct gidx_doc *d = &ix->docs[c->doc];
+        if (!in_list(gidx_str(ix, d->postcode), p->postcode, p->n_postcode) ||
+            !in_list(gidx_str(ix, d->citycode), p->citycode, p->n_citycode))
+            continue;
+        double matched = __builtin_popcount(c->hits) + (*hq->hn || *hq->late ? 1 : 0);
+        double coverage = hq->words > 0 ? (matched > hq->words ? 1 : matched / hq->words) : 0;
+        b[nb++] = (struct bounded){c->doc, c->hits, gscore_bound(sq, d, coverage)};
+    }
+    qsort(b, nb, sizeof *b, cmp_bound);
+    bool want_street = p->type_mask && !(p->type_mask & (1u << GT_HOUSENUMBER));
+    int n = 0;
+    for (size_t i = 0; i < nb && i < MAX_SCORED; i++) {
+        if (n == p->limit && b[i].bound < out[n - 1].score) break;
+        const struct gidx_doc *d = &ix->docs[b[i].doc];
+        int64_t h = -1;
+        if (*hq->hn && !want_street) {
+            if (*hq->hn_alt) h = find_hn(ix, d, hq->hn_alt, hq->typed);
+            if (h < 0) h = find_hn(ix, d, hq->hn, hq->typed);
+        } else if (*hq->late && !want_street) {
+            h = find_hn(ix, d, hq->late, hq->late);
+        }
+        unsigned type = h >= 0 ? GT_HOUSENUMBER : d->type;
+        if (p->type_mask && !(p->type_mask & (1u << type))) continue;
+        double matched = __builtin_popcount(b[i].hits) + (h >= 0 ? 1 : 0);
+        double coverage = hq->words > 0 ? (matched > hq->words ? 1 : matched / hq->words) : 0;
+        struct gresult r = {b[i].doc, h, gscore_doc(ix, sq, d, h, coverage), 0};
+        if (r.score >= 0.1) keep_best(out, &n, p->limit, r);
+    }
+    free(b);
+    return n;
 }
 
 int gsearch(const struct gidx *ix, const struct gsearch_params *p, struct gresult *out)
@@ -207,7 +286,7 @@ int gsearch(const struct gidx *ix, const struct gsearch_params *p, struct gresul
     struct qtok *qt = calloc(GTEXT_MAX_TOKENS, sizeof *qt);
     struct cands cs = {0};
     int nq = 0, n_out = -1;
-    struct gresult *res = NULL;
+    struct gscore_query sq;
     if (!ext || !t || !qt) goto out;
     gtext_tokenize(ext, t);
     for (int i = 0; i < t->n; i++) gtext_remove_leading_zeros(t->tok[i]);
@@ -256,63 +335,14 @@ int gsearch(const struct gidx *ix, const struct gsearch_params *p, struct gresul
             else memset(q, 0, sizeof *q);
         }
     }
-    /* Walk the rarest words' postings; the common ones are checked per candidate. */
-    size_t walked = 0;
-    for (int round = 0; round < 2 && !cs.n; round++)
-        for (int i = 0; i < nq; i++) {
-            if (round == 0 && qt[i].total > COMMON) continue;
-            for (int a = 0; a < qt[i].n_alt; a++)
-                for (uint32_t k = 0; k < qt[i].alt[a]->count; k++) {
-                    struct cand *c = cand_get(&cs, ix->postings[qt[i].alt[a]->first + k], true);
-                    if (!c) goto out;
-                    c->hits |= 1u << (i < 31 ? i : 31);
-                }
-            walked += qt[i].total;
-            if (round == 1) break;
-        }
-    (void)walked;
-    for (size_t s = 0; s < cs.cap; s++) {
-        struct cand *c = &cs.c[s];
-        if (!c->hits) continue;
-        for (int i = 0; i < nq && i < 31; i++)
-            if (!(c->hits & (1u << i)))
-                for (int a = 0; a < qt[i].n_alt; a++)
-                    if (in_postings(ix, qt[i].alt[a], c->doc)) { c->hits |= 1u << i; break; }
-    }
-    int need = (2 * nq + 2) / 3, best_hits = 0;
-    for (size_t s = 0; s < cs.cap; s++)
-        if (cs.c[s].hits && __builtin_popcount(cs.c[s].hits) > best_hits) best_hits = __builtin_popcount(cs.c[s].hits);
-    if (best_hits < need) need = best_hits;
-    res = malloc((cs.n + 1) * sizeof *res);
-    if (!res) goto out;
-    size_t nres = 0;
-    for (size_t s = 0; s < cs.cap && nres < MAX_SCORED * 4; s++) {
-        if (!cs.c[s].hits || __builtin_popcount(cs.c[s].hits) < need) continue;
-        const struct gidx_doc *d = &ix->docs[cs.c[s].doc];
-        if (!in_list(gidx_str(ix, d->postcode), p->postcode, p->n_postcode) ||
-            !in_list(gidx_str(ix, d->citycode), p->citycode, p->n_citycode))
-            continue;
-        int64_t h = -1;
-        bool want_street = p->type_mask && !(p->type_mask & (1u << GT_HOUSENUMBER));
-        if (*hn && !want_street) {
-            if (*hn_alt) h = find_hn(ix, d, hn_alt, hn_typed);
-            if (h < 0) h = find_hn(ix, d, hn, hn_typed);
-        } else if (*hn_late && !want_street) {
-            h = find_hn(ix, d, hn_late, hn_late);
-        }
-        unsigned type = h >= 0 ? GT_HOUSENUMBER : d->type;
-        if (p->type_mask && !(p->type_mask & (1u << type))) continue;
-        /* The house number is a query word too: found or not, it counts. */
-        double words = nq + (*hn ? 1 : 0), matched = __builtin_popcount(cs.c[s].hits) + (h >= 0 ? 1 : 0);
-        double coverage = words > 0 ? (matched > words ? 1 : matched / words) : 0;
-        res[nres++] = (struct gresult){cs.c[s].doc, h, score_doc(ix, p, qnorm, d, h, coverage), 0};
-    }
-    qsort(res, nres, sizeof *res, cmp_result);
-    n_out = 0;
-    for (size_t i = 0; i < nres && n_out < p->limit; i++)
-        if (res[i].score >= 0.1) out[n_out++] = res[i];
+    gscore_query_init(&sq, qnorm, p->autocomplete, p->has_point, p->lon, p->lat);
+    int need = collect(ix, qt, nq, &cs);
+    if (need < 0) goto out;
+    /* The house number is a query word too: found or not, it counts. */
+    struct hn_query hq = {hn, hn_alt, hn_typed, hn_late, nq + (*hn ? 1 : 0)};
+    n_out = best_of(ix, p, &sq, &cs, need, &hq, out);
 out:
-    free(clean), free(ext), free(t), free(qt), free(cs.c), free(res);
+    free(clean), free(ext), free(t), free(qt), free(cs.c);
     return n_out;
 }
 
