@@ -307,8 +307,11 @@ def metric(srv, name):
 
 
 def test_back_pressure_answers_503_instead_of_queueing(cluster, start_server, tmp_path):
-    # One worker, one waiting slot that does not wait: a second concurrent request is refused.
-    tight = start_server(cluster.dsn, ["--config", write_conf(tmp_path, "tight.conf", threads=1, queue_max=1,
+    # One worker, waiting slots that do not wait: a second concurrent request is refused.
+    # libmicrohttpd runs threads + queue_max threads and each keeps the connections it
+    # accepted; with a single waiting slot a loaded machine could hand all 16 connections
+    # to one thread, which serialises them before admission sees two at once.
+    tight = start_server(cluster.dsn, ["--config", write_conf(tmp_path, "tight.conf", threads=1, queue_max=3,
                                                            queue_wait_ms=0, default_scope="national",
                                                            access_log="off")])
     statuses, errors, out = run_wrk(tight.url, tmp_path, script_text=WRK_REPROJECT)
