@@ -43,6 +43,7 @@ void config_defaults(struct config *cfg)
     cfg->rate_limit_burst = 200;
     cfg->auth_failures_per_minute = 10;
     cfg->public_min_count = TERRITORY_PUBLIC_MIN_COUNT_DEFAULT;
+    cfg->sites_minzoom = -1;
 }
 
 static int parse_int(const char *key, const char *value, long min, long max, long *out, char *err,
@@ -130,6 +131,7 @@ static const struct int_setting int_settings[] = {
     {"auth_failures_per_minute", offsetof(struct config, auth_failures_per_minute), 0, 1000000},
     {"changelog_poll_ms", offsetof(struct config, changelog_poll_ms), 0, 60000},
     {"public_min_count", offsetof(struct config, public_min_count), 1, 1000000},
+    {"sites_minzoom", offsetof(struct config, sites_minzoom), -1, 22},
 };
 
 struct string_setting {
@@ -169,6 +171,10 @@ int config_set(struct config *cfg, const char *key, const char *value, char *err
             return -1;
         }
         cfg->default_scope_national = !strcmp(value, "national");
+        return 0;
+    }
+    if (!strcmp(key, "sites_minzoom") && !strcmp(value, "auto")) {
+        cfg->sites_minzoom = -1;
         return 0;
     }
     if (!strcmp(key, "trusted_proxies"))

@@ -224,6 +224,7 @@ static int start_layers(struct server_ctx *ctx)
     const struct config *cfg = ctx->cfg;
     struct tile_cache_config cache_cfg = {.budget_bytes = (size_t)cfg->tile_cache_mb * 1024 * 1024};
     territory_public_min_count_set(cfg->public_min_count);
+    tile_sites_minzoom_set(cfg->sites_minzoom);
     ctx->sites = site_store_create();
     ctx->actions = action_store_create();
     ctx->tiles = tile_cache_new(&cache_cfg);
