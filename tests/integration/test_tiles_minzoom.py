@@ -1,5 +1,5 @@
 """The sites layer's automatic first zoom (sites_minzoom = auto): on a scratch database
-denser than the feature budget (3,000 sites in Saint-Denis, 1,500 in Lyon), the sites
+denser than the feature budget (3,000 sites in Saint-Denis, 1,001 in Lyon, 10 in Brest), the sites
 layer starts at the lowest zoom where no tile holds more than 4,000 sites; TileJSON,
 /catalog and the tiles agree, a sites tile below it answers 204 while the clusters
 layer still shows those sites there, and `sites_minzoom = 0` brings back thinned tiles
@@ -14,7 +14,7 @@ from conftest import Server, http_get, run_checked, sql_scalar
 from tiles_util import decode, tile_of
 
 BUDGET = 4000
-SPOTS = [((2.3500, 48.9300), 3000), ((4.8300, 45.7600), 1500)]  # (lon, lat), sites
+SPOTS = [((2.3500, 48.9300), 3000), ((4.8300, 45.7600), 1001), ((-4.4900, 48.3900), 10)]  # (lon, lat), sites
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +42,9 @@ def dense(rbmap_bin, demo_dsn, tmp_path_factory):
                            %s + ((i * 104729) %% 1009) / 1009.0 * 0.01, '93066', 'open', %s, 10,
                            DATE '2020-01-01'
                     FROM generate_series(1, %s) i""", (lat, lon, ft, count))
+                cur.execute("UPDATE shantytowns SET name = %s WHERE name LIKE 'dense %%' AND address = ''",
+                            (f"spot {lon}",))
+                cur.execute("UPDATE shantytowns SET address = 'x' WHERE address = ''")
             cur.execute("SELECT longitude, latitude FROM shantytowns")
             positions = cur.fetchall()
         yield dsn, positions
@@ -147,3 +150,36 @@ def test_demo_scale_starts_at_zoom_zero(server, demo_dsn):
     assert sites <= BUDGET  # the platform's scale: every site fits one tile
     assert layer(get_json(server, "/catalog")["layers"], "sites")["minzoom"] == 0
     assert get_json(server, "/tiles/sites.json")["minzoom"] == 0
+
+
+def test_an_edit_that_moves_the_first_zoom_refreshes_cached_tiles(rbmap_bin, dense, tmp_path):
+    """Runs last: it deletes a Lyon site (the fixture is this module's own database)."""
+    import time
+    dsn, positions = dense
+    mz = expected_minzoom(positions)
+    brest = SPOTS[2][0]
+    z = mz - 1
+    assert tile_of(*brest, z) not in {tile_of(*SPOTS[0][0], z), tile_of(*SPOTS[1][0], z)}
+    x, y = tile_of(*brest, z)
+    srv = start(rbmap_bin, dsn, tmp_path)
+    try:
+        assert http_get(srv.url + f"/tiles/sites/{z}/{x}/{y}.mvt")[0] == 204  # now cached
+        # One site less in the densest tiles: 4,000 sites at zoom 1, so the first zoom moves.
+        with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
+            cur.execute("DELETE FROM shantytowns WHERE shantytown_id = (SELECT min(shantytown_id) FROM shantytowns "
+                        "WHERE name = %s) RETURNING longitude, latitude", (f"spot {SPOTS[1][0][0]}",))
+            gone = cur.fetchone()
+        left = list(positions)
+        left.remove(gone)
+        new_mz = expected_minzoom(left)
+        assert 0 < new_mz <= z
+        deadline = time.time() + 20
+        while time.time() < deadline and get_json(srv, "/tiles/sites.json")["minzoom"] != new_mz:
+            time.sleep(0.2)
+        assert get_json(srv, "/tiles/sites.json")["minzoom"] == new_mz
+        # Brest is far from the deleted site: only the moved first zoom can evict its tile.
+        status, _, body = http_get(srv.url + f"/tiles/sites/{z}/{x}/{y}.mvt")
+        assert status == 200
+        assert len(decode(tmp_path, z, x, y, body)["sites"]) == SPOTS[2][1]
+    finally:
+        srv.stop()
