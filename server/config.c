@@ -131,7 +131,6 @@ static const struct int_setting int_settings[] = {
     {"auth_failures_per_minute", offsetof(struct config, auth_failures_per_minute), 0, 1000000},
     {"changelog_poll_ms", offsetof(struct config, changelog_poll_ms), 0, 60000},
     {"public_min_count", offsetof(struct config, public_min_count), 1, 1000000},
-    {"sites_minzoom", offsetof(struct config, sites_minzoom), -1, 22},
 };
 
 struct string_setting {
@@ -173,8 +172,13 @@ int config_set(struct config *cfg, const char *key, const char *value, char *err
         cfg->default_scope_national = !strcmp(value, "national");
         return 0;
     }
-    if (!strcmp(key, "sites_minzoom") && !strcmp(value, "auto")) {
-        cfg->sites_minzoom = -1;
+    if (!strcmp(key, "sites_minzoom")) {
+        long v = -1;
+        if (strcmp(value, "auto") && parse_int(key, value, 0, 22, &v, err, errlen) < 0) {
+            snprintf(err, errlen, "sites_minzoom must be auto or a zoom between 0 and 22, not '%s'", value);
+            return -1;
+        }
+        cfg->sites_minzoom = (int)v;
         return 0;
     }
     if (!strcmp(key, "trusted_proxies"))
@@ -263,7 +267,7 @@ static int config_load_env_key(struct config *cfg, const char *key, char *err, s
 int config_load_env(struct config *cfg, char *err, size_t errlen)
 {
     static const char *const other_keys[] = {"listen", "migrate", "default_scope", "max_body_bytes",
-                                              "trusted_proxies"};
+                                              "trusted_proxies", "sites_minzoom"};
     for (size_t i = 0; i < sizeof other_keys / sizeof other_keys[0]; i++)
         if (config_load_env_key(cfg, other_keys[i], err, errlen) < 0)
             return -1;
