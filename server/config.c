@@ -43,6 +43,7 @@ void config_defaults(struct config *cfg)
     cfg->rate_limit_burst = 200;
     cfg->auth_failures_per_minute = 10;
     cfg->public_min_count = TERRITORY_PUBLIC_MIN_COUNT_DEFAULT;
+    cfg->sites_minzoom = -1;
 }
 
 static int parse_int(const char *key, const char *value, long min, long max, long *out, char *err,
@@ -171,6 +172,15 @@ int config_set(struct config *cfg, const char *key, const char *value, char *err
         cfg->default_scope_national = !strcmp(value, "national");
         return 0;
     }
+    if (!strcmp(key, "sites_minzoom")) {
+        long v = -1;
+        if (strcmp(value, "auto") && parse_int(key, value, 0, 22, &v, err, errlen) < 0) {
+            snprintf(err, errlen, "sites_minzoom must be auto or a zoom between 0 and 22, not '%s'", value);
+            return -1;
+        }
+        cfg->sites_minzoom = (int)v;
+        return 0;
+    }
     if (!strcmp(key, "trusted_proxies"))
         return trusted_proxies_parse(value, &cfg->trusted_proxies, err, errlen);
     if (!strcmp(key, "migrate"))
@@ -257,7 +267,7 @@ static int config_load_env_key(struct config *cfg, const char *key, char *err, s
 int config_load_env(struct config *cfg, char *err, size_t errlen)
 {
     static const char *const other_keys[] = {"listen", "migrate", "default_scope", "max_body_bytes",
-                                              "trusted_proxies"};
+                                              "trusted_proxies", "sites_minzoom"};
     for (size_t i = 0; i < sizeof other_keys / sizeof other_keys[0]; i++)
         if (config_load_env_key(cfg, other_keys[i], err, errlen) < 0)
             return -1;

@@ -63,6 +63,10 @@ struct config {
     /* Territory bubbles (tiles/territory_bubbles.h). */
     int public_min_count;      /* public_min_count = N: smallest site count of a bubble the public
                                   sees (default 5, >= 1; SIGHUP reloads it) */
+    int sites_minzoom;         /* sites_minzoom = auto | N: first zoom of the sites layer; auto (-1, the
+                                  default) = the lowest zoom where no tile exceeds the feature
+                                  budget for the loaded sites (0 at a few thousand sites);
+                                  tiles/render.h tile_layer_minzoom. Read at start. */
     /* Layer sync from a replica (no NOTIFY there): poll the change log every N ms (0 = LISTEN). */
     int changelog_poll_ms;     /* changelog_poll_ms = N */
 };

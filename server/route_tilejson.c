@@ -7,6 +7,7 @@
 #include "server/request_filters.h"
 #include "server/tiles_common.h"
 #include "tiles/layer_catalog.h"
+#include "tiles/render.h"
 #include "util/text.h"
 #include "util/url.h"
 
@@ -27,10 +28,12 @@ static json_t *layer_fields(const struct tile_layer_def *def, const struct scope
     return fields;
 }
 
-static json_t *vector_layer(const struct tile_layer_def *def, const struct scope *scope)
+/* minzoom is the snapshot's (tile_layer_minzoom): the sites layer of a dense snapshot
+ * starts deeper than the catalog's zoom. */
+static json_t *vector_layer(const struct tile_layer_def *def, int minzoom, const struct scope *scope)
 {
     return json_pack("{s:s,s:s,s:i,s:i,s:o}", "id", def->name, "description", def->description, "minzoom",
-                     def->minzoom, "maxzoom", def->maxzoom, "fields", layer_fields(def, scope));
+                     minzoom, "maxzoom", def->maxzoom, "fields", layer_fields(def, scope));
 }
 
 /* Bounds of the visible, matching sites; France when there are none. */
@@ -93,8 +96,9 @@ void handle_tilejson(struct request *req, struct response *res)
         if (!(layers & (1u << i)))
             continue;
         const struct tile_layer_def *def = tile_layer_def((enum tile_layer_id)i);
-        json_array_append_new(vector_layers, vector_layer(def, &req->scope));
-        minzoom = def->minzoom < minzoom ? def->minzoom : minzoom;
+        int layer_min = tile_layer_minzoom((enum tile_layer_id)i, snap);
+        json_array_append_new(vector_layers, vector_layer(def, layer_min, &req->scope));
+        minzoom = layer_min < minzoom ? layer_min : minzoom;
         maxzoom = def->maxzoom > maxzoom ? def->maxzoom : maxzoom;
     }
     json_t *doc = json_pack("{s:s,s:o,s:[o],s:s,s:i,s:i,s:o,s:o,s:s,s:s}", "tilejson", "3.0.0", "name",
@@ -109,6 +113,13 @@ void handle_tilejson(struct request *req, struct response *res)
                  "drop-densest-as-needed: at most %d sites per tile, open and most populated sites kept first",
                  TILE_SITES_FEATURE_BUDGET);
         json_object_set_new(doc, "rbmap:sites_thinning", json_string(thinning));
+        int sites_min = tile_layer_minzoom(LAYER_SITES, snap);
+        if (sites_min > 0) {
+            char below[160];
+            snprintf(below, sizeof below, "no sites tile below zoom %d (more than %d sites per tile): use the clusters layer there",
+                     sites_min, TILE_SITES_FEATURE_BUDGET);
+            json_object_set_new(doc, "rbmap:sites_minzoom", json_string(below));
+        }
     }
     response_json(res, 200, doc);
     tiles_set_cache_headers(req, res);
@@ -121,16 +132,19 @@ void handle_catalog(struct request *req, struct response *res)
 {
     char base[512];
     request_base_url(req, base, sizeof base);
+    struct server_ctx *ctx = req->ctx;
+    const struct site_snapshot *snap = site_store_acquire(ctx->sites);
     json_t *list = json_array();
     for (int i = 0; i < LAYER_COUNT; i++) {
         const struct tile_layer_def *def = tile_layer_def((enum tile_layer_id)i);
-        json_t *layer = vector_layer(def, &req->scope);
+        json_t *layer = vector_layer(def, tile_layer_minzoom((enum tile_layer_id)i, snap), &req->scope);
         char url[640];
         snprintf(url, sizeof url, "%s/tiles/%s.json", base, def->name);
         json_object_set_new(layer, "tilejson", json_string_lossy(url));
         json_object_set_new(layer, "needs_credentials", json_boolean(def->needs_site_scope));
         json_array_append_new(list, layer);
     }
+    site_store_release(ctx->sites, snap);
     json_t *doc = json_pack("{s:o}", "layers", list);
     response_json(res, 200, doc);
     json_decref(doc);

@@ -197,13 +197,33 @@ static int serve_migrate(const struct config *cfg)
     return 0;
 }
 
+/* The sites layer's first zoom (tile_layer_minzoom) of the last snapshot seen: an edit
+ * that moves it changes sites tiles far from the edit (empty below it, full above). */
+static atomic_int sites_minzoom_seen = -1;
+
+static void note_sites_minzoom(struct server_ctx *ctx, bool evict_if_moved)
+{
+    const struct site_snapshot *snap = site_store_acquire(ctx->sites);
+    int z = tile_layer_minzoom(LAYER_SITES, snap);
+    site_store_release(ctx->sites, snap);
+    if (atomic_exchange(&sites_minzoom_seen, z) != z && evict_if_moved)
+        tile_cache_clear(ctx->tiles);
+}
+
 /* Data changed in this area: the cached tiles that show it go. */
 static void evict_area(void *arg, double minlon, double minlat, double maxlon, double maxlat)
 {
-    tile_cache_evict_area(arg, minlon, minlat, maxlon, maxlat);
+    struct server_ctx *ctx = arg;
+    tile_cache_evict_area(ctx->tiles, minlon, minlat, maxlon, maxlat);
+    note_sites_minzoom(ctx, true);
 }
 
-static void evict_all(void *arg) { tile_cache_clear(arg); }
+static void evict_all(void *arg)
+{
+    struct server_ctx *ctx = arg;
+    tile_cache_clear(ctx->tiles);
+    note_sites_minzoom(ctx, false);
+}
 
 /* The layers settled after a change: the replaced snapshot, cluster indexes and evicted
  * tiles are free, but glibc keeps freed memory in each thread's arena at its
@@ -224,6 +244,7 @@ static int start_layers(struct server_ctx *ctx)
     const struct config *cfg = ctx->cfg;
     struct tile_cache_config cache_cfg = {.budget_bytes = (size_t)cfg->tile_cache_mb * 1024 * 1024};
     territory_public_min_count_set(cfg->public_min_count);
+    tile_sites_minzoom_set(cfg->sites_minzoom);
     ctx->sites = site_store_create();
     ctx->actions = action_store_create();
     ctx->tiles = tile_cache_new(&cache_cfg);
@@ -234,12 +255,13 @@ static int start_layers(struct server_ctx *ctx)
         return -1;
     struct layer_sync_options opt = {.conninfo = cfg->db, .reconcile_interval_s = cfg->reconcile_interval_s,
                                      .poll_ms = cfg->changelog_poll_ms, .statement_timeout_ms = cfg->statement_timeout_ms};
-    struct layer_sync_hooks hooks = {.ctx = ctx->tiles, .area_changed = evict_area, .all_changed = evict_all,
+    struct layer_sync_hooks hooks = {.ctx = ctx, .area_changed = evict_area, .all_changed = evict_all,
                                      .changes_settled = return_freed_memory};
     char err[1024];
     ctx->sync = layer_sync_start(&opt, ctx->sites, ctx->actions, &hooks, true, err, sizeof err);
     if (!ctx->sync)
         return -1;
+    note_sites_minzoom(ctx, false);
     const struct site_snapshot *snap = site_store_acquire(ctx->sites);
     fprintf(stderr, "rbmap serve: %zu sites in memory\n", snap->count);
     site_store_release(ctx->sites, snap);

@@ -12,6 +12,7 @@
 #include "tiles/tile_math.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -240,6 +241,8 @@ static int render_sites(const struct tile_request *rq, const struct site_snapsho
 {
     if (rq->scope->kind == SCOPE_PUBLIC)
         return 0; /* the public scope sees aggregates, never site positions */
+    if (rq->z < tile_layer_minzoom(LAYER_SITES, snap))
+        return 0; /* below it, the clusters layer shows the sites */
     struct tile_bbox box;
     if (!tile_query_bbox(rq->z, rq->x, rq->y, TILE_EXTENT, TILE_POINT_BUFFER, &box))
         return 0;
@@ -324,6 +327,30 @@ static void render_actions(const struct tile_request *rq, const struct action_sn
         encode_action(layer, p, ordinal, px, py);
     }
     stats->features[LAYER_ACTIONS] = layer ? mvt_layer_feature_count(layer) : 0;
+}
+
+/* -1: automatic (thin_index_sites_minzoom). */
+static atomic_int fixed_sites_minzoom = -1;
+
+void tile_sites_minzoom_set(int z)
+{
+    atomic_store(&fixed_sites_minzoom, z < 0 ? -1 : z > TILE_LAYER_MAX_ZOOM ? TILE_LAYER_MAX_ZOOM : z);
+}
+
+int tile_layer_minzoom(enum tile_layer_id id, const struct site_snapshot *snap)
+{
+    int minzoom = tile_layer_def(id)->minzoom;
+    if (id != LAYER_SITES)
+        return minzoom;
+    int fixed = atomic_load(&fixed_sites_minzoom);
+    if (fixed >= 0)
+        return fixed > minzoom ? fixed : minzoom;
+    if (!snap)
+        return minzoom;
+    const struct thin_index *ix = thin_index_acquire(snap);
+    int dense = ix ? thin_index_sites_minzoom(ix) : 0;
+    thin_index_release(ix);
+    return dense > minzoom ? dense : minzoom;
 }
 
 void tile_snapshot_prepare(const struct site_snapshot *snap, void *ctx)

@@ -43,6 +43,15 @@ struct tile_render_stats {
  * (db/site_store.h) for the store's writer thread; ctx is unused. */
 void tile_snapshot_prepare(const struct site_snapshot *snap, void *ctx);
 
+/* The first zoom of a layer for this snapshot: the catalog's, except for the sites layer
+ * of a snapshot dense enough that a low-zoom tile would exceed its feature budget
+ * (thin_index_sites_minzoom, tiles/render_thin.h), where the sites layer starts deeper
+ * and its tiles above that zoom are empty. TileJSON and /catalog announce this zoom. */
+int tile_layer_minzoom(enum tile_layer_id id, const struct site_snapshot *snap);
+/* Fixes the sites layer's first zoom (config sites_minzoom = N; 0: from zoom 0, thinned
+ * where dense) instead of the automatic rule above (-1, the default). Process-wide. */
+void tile_sites_minzoom_set(int z);
+
 /* Appends the encoded tile to out (nothing for an empty tile). Returns 0, or -1 when
  * memory ran out or out's limit was reached. Uses a per-thread scratch encoder. */
 int tile_render(const struct tile_request *rq, const struct tile_sources *src, struct buf *out,

@@ -13,6 +13,7 @@
  * site's rank is its place in its group. */
 #include "tiles/render_thin.h"
 
+#include "tiles/layer_catalog.h"
 #include "tiles/render_snapcache.h"
 #include "tiles/tile_math.h"
 
@@ -45,6 +46,7 @@ struct thin_index {
     uint64_t *node_min; /* [node * ZOOMS + z] */
     size_t nnodes;
     uint32_t root;
+    int sites_minzoom; /* thin_index_sites_minzoom */
 };
 
 /* Open first, most populated, lowest id: the sites a map must not lose come first.
@@ -95,6 +97,26 @@ static uint64_t morton_of(const struct site *s)
     if (!tile_lonlat_to_fraction(0, s->lon, s->lat, &fx, &fy))
         return 0;
     return spread(unit_to_u32(fx)) << 1 | spread(unit_to_u32(fy));
+}
+
+/* The lowest zoom at which no tile holds more than TILE_SITES_FEATURE_BUDGET sites: w is
+ * sorted by Morton code, whose top 2z bits are the site's tile at zoom z, so a tile's
+ * sites are one run of w. */
+static int dense_minzoom(const struct keyed *w, size_t n)
+{
+    if (n <= TILE_SITES_FEATURE_BUDGET)
+        return 0;
+    for (int z = 1; z < THIN_SITES_MINZOOM_MAX; z++) {
+        unsigned shift = 64u - 2u * (unsigned)z;
+        size_t run = 1, longest = 1;
+        for (size_t i = 1; i < n && longest <= TILE_SITES_FEATURE_BUDGET; i++) {
+            run = (w[i].key >> shift) == (w[i - 1].key >> shift) ? run + 1 : 1;
+            longest = run > longest ? run : longest;
+        }
+        if (longest <= TILE_SITES_FEATURE_BUDGET)
+            return z;
+    }
+    return THIN_SITES_MINZOOM_MAX;
 }
 
 /* w holds (Morton code, priority, tree position) sorted by (code >> 10, priority). */
@@ -239,6 +261,7 @@ struct thin_index *thin_index_build(const struct site_snapshot *snap)
             ix->prio[i] = w[i].a;
             w[i].b = (uint32_t)i;
         }
+        ix->sites_minzoom = dense_minzoom(w, n);
         compute_ranks(ix, w, tmp);
         ok = build_tree(ix);
     }
@@ -250,6 +273,11 @@ struct thin_index *thin_index_build(const struct site_snapshot *snap)
         return NULL;
     }
     return ix;
+}
+
+int thin_index_sites_minzoom(const struct thin_index *ix)
+{
+    return ix->sites_minzoom;
 }
 
 void thin_index_free(struct thin_index *ix)

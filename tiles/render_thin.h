@@ -36,6 +36,9 @@
 
 #define THIN_MAX_ZOOM 16
 #define THIN_CELL_PX 2 /* tile units (of 4096) per grid cell */
+/* Highest zoom the sites layer may start at (thin_index_sites_minzoom): beyond, a spot
+ * dense enough stays thinned rather than hidden. */
+#define THIN_SITES_MINZOOM_MAX 12
 
 struct thin_index;
 
@@ -53,6 +56,13 @@ typedef bool (*thin_visit_fn)(uint32_t site_index, void *ctx);
  * many were visited, or SIZE_MAX when memory ran out (nothing more is visited). */
 size_t thin_index_walk(const struct thin_index *ix, int z, const struct rtree_box *box, thin_visit_fn visit,
                        void *ctx);
+
+/* The zoom the sites layer starts at for this snapshot: the lowest one (at most
+ * THIN_SITES_MINZOOM_MAX) at which no tile holds more than TILE_SITES_FEATURE_BUDGET
+ * of its sites (all of them, whatever a caller's filters or scope; the tile's buffer
+ * not counted). 0 at the platform's scale of a few thousand sites. Below it, the
+ * clusters layer shows the sites. */
+int thin_index_sites_minzoom(const struct thin_index *ix);
 
 /* Where a site stands at zoom z: its rank in its cell and its priority position
  * (0 = kept first); false for an unknown site index. For tests. */

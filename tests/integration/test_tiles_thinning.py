@@ -68,7 +68,8 @@ def serve_dense(rbmap_bin, tmp_path_factory, dsn):
         cur.execute("SELECT shantytown_id, longitude, latitude, status = 'open', coalesce(population_total, -1) "
                     "FROM shantytowns")
         rows = cur.fetchall()
-    srv = Server(rbmap_bin, dsn, tmp_path_factory.mktemp("thin"), env={"RBMAP_DEFAULT_SCOPE": "national"})
+    srv = Server(rbmap_bin, dsn, tmp_path_factory.mktemp("thin"), env={"RBMAP_DEFAULT_SCOPE": "national",
+                                                                     "RBMAP_SITES_MINZOOM": "0"})
     srv.sites = {r[0]: r[1:] for r in rows}
     try:
         yield srv

@@ -6,6 +6,7 @@
 #include "tests/unit/unit.h"
 #include "tiles/render.h"
 #include "tiles/render_thin.h"
+#include "tiles/tile_math.h"
 #include "tiles/vector_tile.pb-c.h"
 
 #include <stdlib.h>
@@ -54,6 +55,7 @@ static void build_sites(void)
 
 static void test_dense_tiles_stay_under_budget_and_keep_isolated_sites(void)
 {
+    tile_sites_minzoom_set(0); /* sites from zoom 0, thinned (config sites_minzoom = 0) */
     build_sites();
     double *xy = malloc(sizeof(double) * 2 * (DENSE + ISOLATED));
     for (int i = 0; i < DENSE + ISOLATED; i++) {
@@ -104,10 +106,84 @@ static void test_dense_tiles_stay_under_budget_and_keep_isolated_sites(void)
     thin_index_cache_clear();
     rtree_free((struct rtree *)snap.index);
     free(xy);
+    tile_sites_minzoom_set(-1);
+}
+
+static int compare_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The most sites in one tile of zoom z, from tile_math's tile of every site. */
+static size_t densest_tile(int z)
+{
+    static uint64_t keys[DENSE + ISOLATED];
+    for (int i = 0; i < DENSE + ISOLATED; i++) {
+        uint32_t x = 0, y = 0;
+        CHECK(tile_from_lonlat(z, sites[i].lon, sites[i].lat, &x, &y));
+        keys[i] = (uint64_t)x << 32 | y;
+    }
+    qsort(keys, DENSE + ISOLATED, sizeof keys[0], compare_u64);
+    size_t best = 1, run = 1;
+    for (int i = 1; i < DENSE + ISOLATED; i++) {
+        run = keys[i] == keys[i - 1] ? run + 1 : 1;
+        best = run > best ? run : best;
+    }
+    return best;
+}
+
+static void test_automatic_minzoom_leaves_dense_low_zooms_empty(void)
+{
+    build_sites();
+    double *xy = malloc(sizeof(double) * 2 * (DENSE + ISOLATED));
+    for (int i = 0; i < DENSE + ISOLATED; i++) {
+        xy[2 * i] = sites[i].lon;
+        xy[2 * i + 1] = sites[i].lat;
+    }
+    struct site_snapshot snap = {.count = DENSE + ISOLATED, .sites = site_ptrs};
+    snap.index = rtree_build_points(xy, DENSE + ISOLATED);
+    int expected = 0;
+    while (expected < THIN_SITES_MINZOOM_MAX && densest_tile(expected) > TILE_SITES_FEATURE_BUDGET)
+        expected++;
+    CHECK(expected > 0); /* 20,000 sites within 20 km: possibly up to the cap */
+    CHECK(tile_layer_minzoom(LAYER_SITES, &snap) == expected);
+    CHECK(tile_layer_minzoom(LAYER_CLUSTERS, &snap) == 0);
+
+    struct site_filter filter;
+    site_filter_init(&filter);
+    struct scope scope;
+    scope_national(&scope, 0);
+    struct action_snapshot no_actions = {0};
+    struct tile_sources src = {.sites = &snap, .actions = &no_actions};
+    struct buf out;
+    buf_init(&out, 0);
+    struct tile_render_stats stats;
+    for (int z = expected - 1; z <= expected; z++) {
+        uint32_t x, y;
+        CHECK(tile_from_lonlat(z, 2.40, 48.90, &x, &y));
+        struct tile_request rq = {.z = z, .x = x, .y = y, .layers = 1u << LAYER_SITES, .filter = &filter,
+                                  .scope = &scope};
+        buf_reset(&out);
+        CHECK(tile_render(&rq, &src, &out, &stats) == 0);
+        if (z < expected)
+            CHECK(out.len == 0 && stats.features[LAYER_SITES] == 0);
+        else
+            CHECK(stats.features[LAYER_SITES] > 0);
+    }
+    /* A fixed first zoom overrides the rule. */
+    tile_sites_minzoom_set(3);
+    CHECK(tile_layer_minzoom(LAYER_SITES, &snap) == 3);
+    tile_sites_minzoom_set(-1);
+    buf_free(&out);
+    thin_index_cache_clear();
+    rtree_free((struct rtree *)snap.index);
+    free(xy);
 }
 
 int main(void)
 {
     RUN(test_dense_tiles_stay_under_budget_and_keep_isolated_sites);
+    RUN(test_automatic_minzoom_leaves_dense_low_zooms_empty);
     return UNIT_REPORT();
 }
