@@ -63,6 +63,11 @@ struct config {
     /* Territory bubbles (tiles/territory_bubbles.h). */
     int public_min_count;      /* public_min_count = N: smallest site count of a bubble the public
                                   sees (default 5, >= 1; SIGHUP reloads it) */
+    /* The clusters layer (tiles/cluster_layer.h), supercluster's options; read at start. */
+    int cluster_radius;        /* cluster_radius = N: pixels of an extent (default 40) */
+    int cluster_extent;        /* cluster_extent = N: tile extent the radius is relative to (default 512) */
+    int cluster_min_points;    /* cluster_min_points = N: smallest cluster (default 2) */
+    int cluster_max_zoom;      /* cluster_max_zoom = N: last zoom that clusters (default 16) */
     /* Layer sync from a replica (no NOTIFY there): poll the change log every N ms (0 = LISTEN). */
     int changelog_poll_ms;     /* changelog_poll_ms = N */
 };
