@@ -2,7 +2,8 @@
 # Cluster index build, side by side in one run: rbmap's supercluster port (C) and
 # supercluster (npm, Node) on the same uniform random world points, without and with
 # aggregates (rbmap: population + status + field type counters; supercluster: the same
-# through map/reduce). Times are CPU times of the build (the machine may be shared);
+# through map/reduce). Times are CPU times of the build (the machine may be shared) and
+# wall times (rbmap's build uses a second thread when the level is large enough);
 # memory is peak RSS and bytes per point (rbmap: the index itself; supercluster: RSS
 # growth over load()). Prints one JSON line per run, then one table with ratios.
 #   sh bench/cluster_bench.sh [--quick] [N ...]     (default 100000 1000000; --quick: 100000)
@@ -46,12 +47,13 @@ ours = {(r["points"], r["aggregates"]): r for r in rows if r["impl"] == "rbmap"}
 theirs = {(r["points"], r["aggregates"]): r for r in rows if r["impl"] == "supercluster"}
 ratio = lambda a, b: f"{a / b:.1f}x" if a and b else "-"
 print()
-print("| points | aggregates | build CPU s rbmap / supercluster | speed-up | peak RSS MB rbmap / supercluster "
-      "| bytes/point rbmap / supercluster | slowest cluster tile ms (zoom) |")
-print("|---|---|---|---|---|---|---|")
+print("| points | aggregates | build CPU s rbmap / supercluster | CPU speed-up | build wall s rbmap / supercluster "
+      "| wall speed-up | peak RSS MB rbmap / supercluster | bytes/point rbmap / supercluster | slowest cluster tile ms (zoom) |")
+print("|---|---|---|---|---|---|---|---|---|")
 for key in sorted(ours):
     o, t = ours[key], theirs.get(key, {})
     print(f"| {key[0]:,} | {'yes' if key[1] else 'no'} | {o['build_cpu_s']:.2f} / {t.get('build_cpu_s', '-')} "
-          f"| {ratio(t.get('build_cpu_s'), o['build_cpu_s'])} | {o['peak_rss_mb']:.0f} / {t.get('peak_rss_mb', '-')} "
+          f"| {ratio(t.get('build_cpu_s'), o['build_cpu_s'])} | {o['build_wall_s']:.2f} / {t.get('build_wall_s', '-')} "
+          f"| {ratio(t.get('build_wall_s'), o['build_wall_s'])} | {o['peak_rss_mb']:.0f} / {t.get('peak_rss_mb', '-')} "
           f"| {o['bytes_per_point']:.0f} / {t.get('bytes_per_point', '-')} | {o['tile_max_ms']:.2f} (z{o['tile_max_zoom']}) |")
 PY

@@ -1,5 +1,6 @@
 #include "server/config.h"
 
+#include "tiles/cluster_index.h"
 #include "tiles/territory_bubbles.h"
 
 #include <errno.h>
@@ -44,6 +45,10 @@ void config_defaults(struct config *cfg)
     cfg->auth_failures_per_minute = 10;
     cfg->public_min_count = TERRITORY_PUBLIC_MIN_COUNT_DEFAULT;
     cfg->sites_minzoom = -1;
+    cfg->cluster_radius = (int)CLUSTER_RADIUS;
+    cfg->cluster_extent = (int)CLUSTER_EXTENT;
+    cfg->cluster_min_points = CLUSTER_MIN_POINTS;
+    cfg->cluster_max_zoom = CLUSTER_MAX_ZOOM;
 }
 
 static int parse_int(const char *key, const char *value, long min, long max, long *out, char *err,
@@ -131,6 +136,10 @@ static const struct int_setting int_settings[] = {
     {"auth_failures_per_minute", offsetof(struct config, auth_failures_per_minute), 0, 1000000},
     {"changelog_poll_ms", offsetof(struct config, changelog_poll_ms), 0, 60000},
     {"public_min_count", offsetof(struct config, public_min_count), 1, 1000000},
+    {"cluster_radius", offsetof(struct config, cluster_radius), 1, 4096},
+    {"cluster_extent", offsetof(struct config, cluster_extent), 16, 65536},
+    {"cluster_min_points", offsetof(struct config, cluster_min_points), 2, 1000000},
+    {"cluster_max_zoom", offsetof(struct config, cluster_max_zoom), 0, CLUSTER_ZOOM_LIMIT - 1},
 };
 
 struct string_setting {

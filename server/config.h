@@ -67,6 +67,11 @@ struct config {
                                   default) = the lowest zoom where no tile exceeds the feature
                                   budget for the loaded sites (0 at a few thousand sites);
                                   tiles/render.h tile_layer_minzoom. Read at start. */
+    /* The clusters layer (tiles/cluster_layer.h), supercluster's options; read at start. */
+    int cluster_radius;        /* cluster_radius = N: pixels of an extent (default 40) */
+    int cluster_extent;        /* cluster_extent = N: tile extent the radius is relative to (default 512) */
+    int cluster_min_points;    /* cluster_min_points = N: smallest cluster (default 2) */
+    int cluster_max_zoom;      /* cluster_max_zoom = N: last zoom that clusters (default 16) */
     /* Layer sync from a replica (no NOTIFY there): poll the change log every N ms (0 = LISTEN). */
     int changelog_poll_ms;     /* changelog_poll_ms = N */
 };

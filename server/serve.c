@@ -21,6 +21,7 @@
 #include "server/rate_limit.h"
 #include "server/routes.h"
 #include "tiles/boundaries.h"
+#include "tiles/cluster_layer.h"
 #include "tiles/render.h"
 #include "tiles/territory_bubbles.h"
 #include "tiles/tile_cache.h"
@@ -245,6 +246,8 @@ static int start_layers(struct server_ctx *ctx)
     struct tile_cache_config cache_cfg = {.budget_bytes = (size_t)cfg->tile_cache_mb * 1024 * 1024};
     territory_public_min_count_set(cfg->public_min_count);
     tile_sites_minzoom_set(cfg->sites_minzoom);
+    cluster_layer_set_options(cfg->cluster_radius, cfg->cluster_extent, cfg->cluster_min_points,
+                              cfg->cluster_max_zoom);
     ctx->sites = site_store_create();
     ctx->actions = action_store_create();
     ctx->tiles = tile_cache_new(&cache_cfg);

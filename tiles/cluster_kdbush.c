@@ -1,5 +1,7 @@
 #include "tiles/cluster_kdbush.h"
 
+#include "tiles/cluster_pool.h"
+
 #include <math.h>
 #include <stdlib.h>
 
@@ -120,6 +122,40 @@ static void kd_sort(uint32_t *ids, float *coords, uint32_t node_size, int64_t le
     }
 }
 
+/* Below this many items a tree is sorted on the calling thread alone: handing half of
+ * it to the worker would cost more than it saves. */
+#define PARALLEL_MIN_ITEMS 65536
+
+struct sort_job {
+    uint32_t *ids;
+    float *coords;
+    uint32_t node_size;
+    int64_t left, right;
+    int axis;
+};
+
+static void sort_job_run(void *arg)
+{
+    struct sort_job *j = arg;
+    kd_sort(j->ids, j->coords, j->node_size, j->left, j->right, j->axis);
+}
+
+/* kd_sort with its first split's two halves on two threads. They touch disjoint ranges
+ * and neither reads the other's, so the layout is the serial one. */
+static void kd_sort_parallel(uint32_t *ids, float *coords, uint32_t node_size, int64_t n)
+{
+    int64_t left = 0, right = n - 1;
+    if (n < PARALLEL_MIN_ITEMS) {
+        kd_sort(ids, coords, node_size, left, right, 0);
+        return;
+    }
+    int64_t m = (left + right) >> 1;
+    kd_select(ids, coords, m, left, right, 0);
+    struct sort_job lo = {ids, coords, node_size, left, m - 1, 1};
+    struct sort_job hi = {ids, coords, node_size, m + 1, right, 1};
+    cluster_pool_both(sort_job_run, &lo, sort_job_run, &hi);
+}
+
 void kdbush_init(struct kdbush *t, uint32_t *ids, float *coords, uint32_t n, uint32_t node_size)
 {
     t->n = n;
@@ -127,7 +163,7 @@ void kdbush_init(struct kdbush *t, uint32_t *ids, float *coords, uint32_t n, uin
     t->ids = ids;
     t->coords = coords;
     if (n)
-        kd_sort(ids, coords, t->node_size, 0, (int64_t)n - 1, 0);
+        kd_sort_parallel(ids, coords, t->node_size, (int64_t)n);
 }
 
 void kdbush_free(struct kdbush *t)

@@ -13,6 +13,18 @@ struct cached_view {
     int refs; /* the cache's own (while in a slot) + each request's; under `lock` */
 };
 
+static struct {
+    int radius, extent, min_points, max_zoom;
+} layer_options = {(int)CLUSTER_RADIUS, (int)CLUSTER_EXTENT, CLUSTER_MIN_POINTS, CLUSTER_MAX_ZOOM};
+
+void cluster_layer_set_options(int radius, int extent, int min_points, int max_zoom)
+{
+    layer_options.radius = radius;
+    layer_options.extent = extent;
+    layer_options.min_points = min_points;
+    layer_options.max_zoom = max_zoom;
+}
+
 struct cluster_view *cluster_view_build(const struct site_snapshot *snap, const struct site_filter *f,
                                         const struct scope *scope, char *err, size_t errlen)
 {
@@ -49,6 +61,10 @@ struct cluster_view *cluster_view_build(const struct site_snapshot *snap, const 
     }
     struct cluster_options o;
     cluster_options_default(&o, (uint32_t)(CLUSTER_STATUS_SLOTS + n_ft));
+    o.radius = layer_options.radius;
+    o.extent = layer_options.extent;
+    o.min_points = layer_options.min_points;
+    o.max_zoom = layer_options.max_zoom;
     cv->view.idx = cluster_index_build(pts, n, &o, err, errlen);
     free(pts);
     if (!cv->view.idx) {

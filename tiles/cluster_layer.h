@@ -52,6 +52,11 @@ static inline const struct site *cluster_view_site(const struct cluster_view *v,
     return snap->sites[v->site_index[ref]];
 }
 
+/* supercluster's radius, extent, minPoints and maxZoom for every index built from now
+ * on (the server sets them once at start, before any request; defaults: those of
+ * tiles/cluster_index.h). Values are the caller's to validate (server/config.c). */
+void cluster_layer_set_options(int radius, int extent, int min_points, int max_zoom);
+
 /* Drops every cached index (tests). */
 void cluster_cache_clear(void);
 

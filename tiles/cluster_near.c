@@ -1,6 +1,7 @@
 #include "tiles/cluster_near.h"
 
 #include "tiles/cluster_grid.h"
+#include "tiles/cluster_pool.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -82,39 +83,111 @@ struct near_table {
     struct u32vec all;
 };
 
-static bool search_ahead(const struct kdbush *tree, struct cluster_level *cur, double r, double need, double drift,
-                         struct reach *reach, struct near_table *nt, struct u32vec *nb)
+/* One range of tree positions searched ahead into its own vectors: the two halves of
+ * a level run on two threads (tiles/cluster_pool.h). Each half writes only its own
+ * items' table entries and bounds and reads the tree and positions, which no one
+ * writes during the pass. */
+struct ahead_half {
+    const struct kdbush *tree;
+    struct cluster_level *cur;
+    struct near_table *nt;
+    double r, need, drift;
+    uint32_t from, to;
+    size_t budget;
+    struct reach reach;
+    struct u32vec all, nb;
+    bool ok;
+};
+
+static void search_ahead_range(void *arg)
 {
-    size_t budget = 8 * (size_t)cur->n + 65536;
-    nt->all.len = 0;
-    for (uint32_t p = 0; p < tree->n; p++) {
+    struct ahead_half *h = arg;
+    const struct kdbush *tree = h->tree;
+    struct cluster_level *cur = h->cur;
+    struct near_table *nt = h->nt;
+    h->all.len = 0;
+    h->ok = true;
+    for (uint32_t p = h->from; p < h->to; p++) {
         uint32_t i = tree->ids[p];
-        if (nt->all.len > budget) {
+        if (h->all.len > h->budget) {
             nt->len[i] = NEAR_LATER;
             continue;
         }
-        if (cur->alone[i] > need) {
+        if (cur->alone[i] > h->need) {
             nt->len[i] = NEAR_ALONE;
             continue;
         }
         bool ok;
-        cur->alone[i] = search_near(tree, cur, i, r, drift, reach, nb, &ok);
-        nt->start[i] = (uint32_t)nt->all.len;
-        nt->len[i] = (uint32_t)nb->len;
-        for (size_t j = 0; ok && j < nb->len; j++)
-            ok = u32vec_push(&nt->all, nb->items[j]);
-        if (!ok)
-            return false;
+        cur->alone[i] = search_near(tree, cur, i, h->r, h->drift, &h->reach, &h->nb, &ok);
+        nt->start[i] = (uint32_t)h->all.len;
+        nt->len[i] = (uint32_t)h->nb.len;
+        for (size_t j = 0; ok && j < h->nb.len; j++)
+            ok = u32vec_push(&h->all, h->nb.items[j]);
+        if (!ok) {
+            h->ok = false;
+            for (p++; p < h->to; p++) /* the rest: searched by the pass if it gets there */
+                nt->len[tree->ids[p]] = NEAR_LATER;
+            return;
+        }
+    }
+}
+
+#define AHEAD_PARALLEL_MIN 16384 /* smaller levels are searched on one thread */
+
+static bool search_ahead(const struct kdbush *tree, struct cluster_level *cur, double r, double need, double drift,
+                         struct reach *reach, struct near_table *nt, struct ahead_half halves[2])
+{
+    size_t budget = 8 * (size_t)cur->n + 65536;
+    uint32_t mid = tree->n >= AHEAD_PARALLEL_MIN ? tree->n / 2 : tree->n;
+    for (int k = 0; k < 2; k++) {
+        struct ahead_half *h = &halves[k];
+        h->tree = tree;
+        h->cur = cur;
+        h->nt = nt;
+        h->r = r;
+        h->need = need;
+        h->drift = drift;
+        h->from = k ? mid : 0;
+        h->to = k ? tree->n : mid;
+        h->budget = mid < tree->n ? budget / 2 : budget;
+        h->reach = *reach;
+        h->reach.searches = h->reach.others = 0;
+    }
+    if (mid < tree->n)
+        cluster_pool_both(search_ahead_range, &halves[0], search_ahead_range, &halves[1]);
+    else
+        search_ahead_range(&halves[0]);
+    if (!halves[0].ok || (mid < tree->n && !halves[1].ok))
+        return false;
+    for (int k = 0; k < 2; k++) {
+        reach->searches += halves[k].reach.searches;
+        reach->others += halves[k].reach.others;
+    }
+    /* One table: the second half's answers go after the first's. */
+    struct u32vec first = nt->all; /* the first half's vector becomes the table, no copy */
+    nt->all = halves[0].all;
+    halves[0].all = first;
+    for (int k = 1; k < (mid < tree->n ? 2 : 1); k++) {
+        uint32_t offset = (uint32_t)nt->all.len;
+        for (size_t j = 0; j < halves[k].all.len; j++)
+            if (!u32vec_push(&nt->all, halves[k].all.items[j]))
+                return false;
+        if (offset)
+            for (uint32_t p = halves[k].from; p < halves[k].to; p++) {
+                uint32_t i = tree->ids[p];
+                if (nt->len[i] != NEAR_ALONE && nt->len[i] != NEAR_LATER)
+                    nt->start[i] += offset;
+            }
     }
     return true;
 }
-
 
 struct cluster_near {
     struct reach reach;
     double drift, r, need;
     struct near_table table;
     struct u32vec nb;
+    struct ahead_half halves[2];
 };
 
 struct cluster_near *cluster_near_new(uint32_t n)
@@ -140,6 +213,10 @@ void cluster_near_free(struct cluster_near *cn)
     free(cn->table.len);
     free(cn->table.all.items);
     free(cn->nb.items);
+    for (int k = 0; k < 2; k++) {
+        free(cn->halves[k].all.items);
+        free(cn->halves[k].nb.items);
+    }
     free(cn);
 }
 
@@ -149,7 +226,7 @@ bool cluster_near_prepare(struct cluster_near *cn, const struct kdbush *tree, st
     cn->r = r;
     cn->need = r * (1 + 1e-9) + COORD_SLACK + cn->drift;
     bound_by_grid(cur, r, cn->need, cn->drift, scratch);
-    return search_ahead(tree, cur, r, cn->need, cn->drift, &cn->reach, &cn->table, &cn->nb);
+    return search_ahead(tree, cur, r, cn->need, cn->drift, &cn->reach, &cn->table, cn->halves);
 }
 
 bool cluster_near_get(struct cluster_near *cn, const struct kdbush *tree, struct cluster_level *cur, uint32_t i,

@@ -104,7 +104,7 @@ static const struct tile_layer_def layers[LAYER_COUNT] = {
                        TILE_LAYER_MAX_ZOOM, action_fields, COUNT(action_fields), true},
     [LAYER_BOUNDARIES] = {"boundaries", "région (z0+), département (z4+), EPCI (z7+) and commune (z9+) polygons", 0,
                           TILE_LAYER_MAX_ZOOM, boundary_fields, COUNT(boundary_fields), false},
-    [LAYER_CLUSTERS] = {"clusters", "sites clustered as supercluster does (radius 40/512 of a tile, up to z16), filters and scope applied first",
+    [LAYER_CLUSTERS] = {"clusters", "sites clustered as supercluster does (by default radius 40/512 of a tile, up to z16; cluster_* settings), filters and scope applied first",
                         0, TILE_LAYER_MAX_ZOOM, cluster_fields, COUNT(cluster_fields), true},
     [LAYER_TERRITORIES] = {"territories", "the platform's bubbles: sites per région (z0-7), département (z8-11), commune (z12-13) at its reference point; the public sees région and département counts of 5 or more",
                            0, TERRITORY_CITY_MAXZOOM, territory_fields, COUNT(territory_fields), false},

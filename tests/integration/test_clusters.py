@@ -7,11 +7,12 @@ import json
 import os
 import shutil
 import subprocess
+import time
 
 import psycopg2
 import pytest
 
-from conftest import ROOT, Server, http_get
+from conftest import ROOT, Server, free_port, http_get, run_rbmap
 from tiles_util import decode, tile_of
 
 NATIONAL = {"RBMAP_DEFAULT_SCOPE": "national"}
@@ -264,3 +265,46 @@ def test_cached_cluster_tiles_follow_a_change_anywhere_within_one_second(nationa
     while open_count() != before:
         assert time.time() - start < 2.0
         time.sleep(0.05)
+
+
+# supercluster's options under other names: config key -> (value, supercluster option)
+OPTIONS = {"cluster_radius": (70, "radius"), "cluster_extent": (256, "extent"),
+           "cluster_min_points": (5, "minPoints"), "cluster_max_zoom": (12, "maxZoom")}
+
+
+def test_configured_options_same_as_supercluster(rbmap_bin, demo_dsn, tmp_path):
+    env = dict(NATIONAL, **{"RBMAP_" + k.upper(): str(v) for k, (v, _) in OPTIONS.items()})
+    srv = Server(rbmap_bin, demo_dsn, tmp_path, env=env)
+    try:
+        rows = sql_sites(demo_dsn, "TRUE")
+        ids = [r[0] for r in rows]
+        deadline = time.monotonic() + 60  # the new server has every site loaded
+        while True:
+            feats = get_json(srv, "/clusters/sites.geojson?bbox=-180,-85,180,85&zoom=0")["features"]
+            if sum(f["properties"].get("point_count", 1) for f in feats) == len(ids) or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        queries = [{"type": "clusters", "bbox": b, "zoom": z} for z in range(0, 15) for b in BBOXES[:4]]
+        options = {name: v for v, name in OPTIONS.values()}
+        theirs = supercluster(tmp_path, [[r[1], r[2]] for r in rows], queries, options)
+        defaults = supercluster(tmp_path, [[r[1], r[2]] for r in rows], queries)
+        assert theirs != defaults  # the options do change the answer
+        stats = {"max_diff": 0.0, "clusters": 0}
+        for query_doc, result in zip(queries, theirs):
+            bbox = ",".join(repr(v) for v in query_doc["bbox"])
+            doc = get_json(srv, f"/clusters/sites.geojson?bbox={bbox}&zoom={query_doc['zoom']}")
+            same_features(doc["features"], result, ids, stats)
+        assert stats["clusters"] > 50
+        nav = [{"type": "expansion", "id": t["c"]} for r in theirs[:20] for t in r if "c" in t][:30]
+        for query_doc, result in zip(nav, supercluster(tmp_path, [[r[1], r[2]] for r in rows], nav, options)):
+            assert get_json(srv, f"/clusters/sites/{query_doc['id']}/expansion-zoom")["expansion_zoom"] == result
+    finally:
+        srv.stop()
+
+
+@pytest.mark.parametrize("key,value", [("cluster_radius", "0"), ("cluster_extent", "big"),
+                                       ("cluster_min_points", "1"), ("cluster_max_zoom", "40")])
+def test_bad_cluster_options_are_refused_at_start(rbmap_bin, demo_dsn, key, value):
+    r = run_rbmap(rbmap_bin, "serve", "--listen", f"127.0.0.1:{free_port()}", "--db", demo_dsn,
+                  env={"RBMAP_" + key.upper(): value}, timeout=60)
+    assert r.returncode == 2 and key in r.stderr, (key, value, r.returncode, r.stderr[-500:])

@@ -27,7 +27,9 @@ const options = aggregates ? {
 global.gc && global.gc();
 const rss0 = process.memoryUsage().rss;
 const cpu0 = process.cpuUsage();
+const wall0 = performance.now();
 const index = new Supercluster(options).load(points);
+const wall = performance.now() - wall0;
 const cpu = process.cpuUsage(cpu0);
 const build = (cpu.user + cpu.system) / 1e3;
 const rss = process.memoryUsage().rss;
@@ -41,5 +43,6 @@ for (let z = 0; z <= 16; z++)
     }
 const tileMs = (performance.now() - t1) / tiles;
 console.log(JSON.stringify({impl: 'supercluster', points: n, aggregates, build_cpu_s: +(build / 1e3).toFixed(3),
+    build_wall_s: +(wall / 1e3).toFixed(3),
     bytes_per_point: +((rss - rss0) / n).toFixed(1), peak_rss_mb: +(process.resourceUsage().maxRSS / 1024).toFixed(1),
     tile_ms: +tileMs.toFixed(4)}));

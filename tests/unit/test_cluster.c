@@ -185,11 +185,13 @@ static void test_empty_and_one(void)
     free(s.items);
 }
 
-static void test_equivalence(void)
+/* n points, in the proportions of 10,000: France, tight groups, the world, the
+ * antimeridian. */
+static struct cluster_input *equivalence_points(uint32_t n)
 {
-    enum { N = 10000 };
-    struct cluster_input *p = malloc(N * sizeof *p);
-    for (uint32_t i = 0; i < N; i++) {
+    struct cluster_input *p = malloc(n * sizeof *p);
+    for (uint32_t t = 0; t < n; t++) {
+        uint32_t i = t % 10000;
         double lon, lat;
         if (i < 6000) { /* metropolitan France */
             lon = -5 + rnd() * 14;
@@ -205,8 +207,33 @@ static void test_equivalence(void)
             lon = i % 2 ? 179.95 + rnd() * 0.04 : -179.99 + rnd() * 0.04;
             lat = i % 5 ? -17.5 + rnd() : 2.5;
         }
-        p[i] = (struct cluster_input){lon, lat, (int64_t)(i % 40), {(uint16_t)(i % 7), 0}};
+        p[t] = (struct cluster_input){lon, lat, (int64_t)(i % 40), {(uint16_t)(i % 7), 0}};
     }
+    return p;
+}
+
+static void check_equivalence(const struct cluster_input *p, uint32_t n, const struct cluster_options *o)
+{
+    struct equiv_stats st;
+    int rc = cluster_equiv_run(p, n, o, &st);
+    if (rc == 1) {
+        printf("  skipped: node or tests/js/node_modules/supercluster missing\n");
+        CHECK(!"node or supercluster missing");
+        return;
+    }
+    printf("  equivalence on %u points (minPoints %d, radius %g): %zu queries, %zu features compared, %zu "
+           "mismatches, max centroid difference %.3g degrees\n",
+           (unsigned)n, o->min_points, o->radius, st.queries, st.features, st.mismatches, st.max_diff);
+    CHECK(rc == 0);
+    CHECK(st.queries > 200);
+    CHECK(st.mismatches == 0);
+    CHECK(st.max_diff <= 1e-9);
+}
+
+static void test_equivalence(void)
+{
+    enum { N = 10000 };
+    struct cluster_input *p = equivalence_points(N);
     /* supercluster's defaults, then options that take the other branches (neighbours
      * kept unclustered under minPoints, wider radius, lower max zoom, smaller nodes) */
     struct cluster_options opts[2];
@@ -217,21 +244,20 @@ static void test_equivalence(void)
     opts[1].extent = 256;
     opts[1].max_zoom = 14;
     opts[1].node_size = 16;
-    for (int k = 0; k < 2; k++) {
-        struct equiv_stats st;
-        int rc = cluster_equiv_run(p, N, &opts[k], &st);
-        if (rc == 1) {
-            printf("  skipped: node or tests/js/node_modules/supercluster missing\n");
-            break;
-        }
-        printf("  equivalence on %u points (minPoints %d, radius %g): %zu queries, %zu features compared, %zu "
-               "mismatches, max centroid difference %.3g degrees\n",
-               (unsigned)N, opts[k].min_points, opts[k].radius, st.queries, st.features, st.mismatches, st.max_diff);
-        CHECK(rc == 0);
-        CHECK(st.queries > 200);
-        CHECK(st.mismatches == 0);
-        CHECK(st.max_diff <= 1e-9);
-    }
+    for (int k = 0; k < 2; k++)
+        check_equivalence(p, N, &opts[k]);
+    free(p);
+}
+
+/* Large enough for the two-thread paths (tiles/cluster_pool.h): the first split of
+ * each KD-tree sort and the searches ahead of the big levels run in halves. */
+static void test_equivalence_two_threads(void)
+{
+    enum { N = 120000 };
+    struct cluster_input *p = equivalence_points(N);
+    struct cluster_options o;
+    cluster_options_default(&o, 7);
+    check_equivalence(p, N, &o);
     free(p);
 }
 
@@ -243,5 +269,6 @@ int main(void)
     RUN(test_invariants);
     RUN(test_empty_and_one);
     RUN(test_equivalence);
+    RUN(test_equivalence_two_threads);
     return UNIT_REPORT();
 }
