@@ -197,8 +197,8 @@ def run_scripts(run, areas):
         ("clusters", "Clusters", lambda: suite_scripts.clusters(sizes, 1200),
          "sh bench/cluster_bench.sh " + " ".join(map(str, sizes)),
          "Index build of rbmap's supercluster port (C) and supercluster (Node) on the same uniform random "
-         "points, one thread each; wall seconds of a single-threaded build (close to its CPU time on an idle "
-         "core), the process's peak RSS, mean getTile."),
+         "points; build wall and CPU seconds (rbmap's build uses a second thread on large levels, "
+         "supercluster is single-threaded), bytes per point, the process's peak RSS, mean getTile."),
         ("geocoder", "Geocoder", lambda: suite_scripts.geocoder(demo, queries, 1800),
          f"RBMAP_BENCH_GEOCODE_QUERIES={queries} /usr/bin/python3 bench/geocode_bench.py \"$(sh scripts/pg.sh url)\"",
          "rbmap's geocoder over HTTP against pg_trgm similarity search on the same BAN addresses (psycopg2 "

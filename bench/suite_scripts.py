@@ -77,8 +77,12 @@ def clusters(sizes, timeout):
             if not rb or not sc:
                 continue
             what = f"{n:,} points" + (", with aggregates" if agg else "")
-            rows.append(summary("clusters", what, "index build, s (one thread)", rb.get("build_s"),
-                                sc.get("build_s"), "supercluster (Node)", "lower"))
+            rows.append(summary("clusters", what, "index build, wall s", rb.get("build_wall_s"),
+                                sc.get("build_wall_s"), "supercluster (Node)", "lower"))
+            rows.append(summary("clusters", what, "index build, CPU s", rb.get("build_cpu_s"),
+                                sc.get("build_cpu_s"), "supercluster (Node)", "lower"))
+            rows.append(summary("clusters", what, "bytes per point", rb.get("bytes_per_point"),
+                                sc.get("bytes_per_point"), "supercluster (Node)", "lower"))
             rows.append(summary("clusters", what, "peak RSS, MB", rb.get("peak_rss_mb"), sc.get("peak_rss_mb"),
                                 "supercluster (Node)", "lower"))
             rows.append(summary("clusters", what, "getTile, ms (mean over z0-z16)", rb.get("tile_ms"),
