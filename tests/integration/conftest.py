@@ -4,6 +4,7 @@ real PostGIS cluster that `make test` starts. Environment, set by scripts/run_te
   RBMAP_BIN       the rbmap binary to test (build/asan/rbmap)
   RBMAP_SHARED_DATA  ../shared/data
 """
+import contextlib
 import os
 import re
 import signal
@@ -50,16 +51,26 @@ def dsn_with_db(dsn, dbname):
     return " ".join(parts + [f"dbname={dbname}"])
 
 
-@pytest.fixture
-def scratch_db(demo_dsn):
-    """A new empty database on the test cluster, dropped afterwards."""
+@contextlib.contextmanager
+def scratch_database(demo_dsn):
+    """A new empty database on the test cluster (its conninfo), dropped afterwards even
+    when the body fails; module fixtures use it directly."""
     name = "rbmap_test_" + uuid.uuid4().hex[:10]
     admin = psycopg2.connect(dsn_with_db(demo_dsn, "postgres"))
     admin.autocommit = True
     admin.cursor().execute(f'CREATE DATABASE "{name}"')
-    yield dsn_with_db(demo_dsn, name)
-    admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.close()
+    try:
+        yield dsn_with_db(demo_dsn, name)
+    finally:
+        admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+@pytest.fixture
+def scratch_db(demo_dsn):
+    """A new empty database on the test cluster, dropped afterwards."""
+    with scratch_database(demo_dsn) as dsn:
+        yield dsn
 
 
 def free_port():

@@ -10,7 +10,7 @@ import collections
 import psycopg2
 import pytest
 
-from conftest import Server, http_get, run_checked, sql_scalar
+from conftest import Server, http_get, run_checked, scratch_database, sql_scalar
 from tiles_util import decode, tile_of
 
 BUDGET = 4000
@@ -19,14 +19,7 @@ SPOTS = [((2.3500, 48.9300), 3000), ((4.8300, 45.7600), 1001), ((-4.4900, 48.390
 
 @pytest.fixture(scope="module")
 def dense(rbmap_bin, demo_dsn, tmp_path_factory):
-    import uuid
-    from conftest import dsn_with_db
-    name = "rbmap_test_" + uuid.uuid4().hex[:10]
-    admin = psycopg2.connect(dsn_with_db(demo_dsn, "postgres"))
-    admin.autocommit = True
-    admin.cursor().execute(f'CREATE DATABASE "{name}"')
-    dsn = dsn_with_db(demo_dsn, name)
-    try:
+    with scratch_database(demo_dsn) as dsn:
         run_checked(rbmap_bin, "migrate", "--db", dsn)
         with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
             cur.execute("INSERT INTO regions(code, name) VALUES ('11', 'Île-de-France')")
@@ -48,9 +41,6 @@ def dense(rbmap_bin, demo_dsn, tmp_path_factory):
             cur.execute("SELECT longitude, latitude FROM shantytowns")
             positions = cur.fetchall()
         yield dsn, positions
-    finally:
-        admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
 
 
 def expected_minzoom(positions):

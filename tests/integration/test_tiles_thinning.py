@@ -4,12 +4,11 @@ and 500 KB, the densest places give up sites first, a lone site is never dropped
 inside one crowded grid cell the open and most populated sites are kept. GDAL decodes
 the tiles; PostgreSQL gives the expected sets."""
 import math
-import uuid
 
 import psycopg2
 import pytest
 
-from conftest import Server, dsn_with_db, http_get, run_checked
+from conftest import Server, http_get, run_checked, scratch_database
 from tiles_util import decode
 
 BUDGET = 4000
@@ -29,16 +28,8 @@ def fraction(lon, lat, z):
 
 @pytest.fixture(scope="module")
 def dense_server(rbmap_bin, tmp_path_factory, demo_dsn):
-    name = "rbmap_test_" + uuid.uuid4().hex[:10]
-    admin = psycopg2.connect(dsn_with_db(demo_dsn, "postgres"))
-    admin.autocommit = True
-    admin.cursor().execute(f'CREATE DATABASE "{name}"')
-    dsn = dsn_with_db(demo_dsn, name)
-    try:
+    with scratch_database(demo_dsn) as dsn:
         yield from serve_dense(rbmap_bin, tmp_path_factory, dsn)
-    finally:
-        admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
 
 
 def serve_dense(rbmap_bin, tmp_path_factory, dsn):
