@@ -381,13 +381,13 @@ static void encode_bubble(struct mvt_layer *layer, int level, const struct terri
 }
 
 /* A territory filter below the département (territory=city:… or epci:…) would turn a
- * public département bubble into a commune's count, and a status, field type or date
- * filter would let two public answers be subtracted (all sites minus the open ones as
- * of a day gives the few that closed since): the public gets nothing then. Its counts
- * are published for one view only, the current one over every site. */
+ * public département bubble into a commune's count, and a field type or date filter
+ * would let two public answers be subtracted (a day's count minus another day's gives
+ * the few sites that opened or closed between): the public gets nothing then. A status
+ * filter is still allowed (the public map shows open sites); see docs/access.md. */
 static bool public_filter_too_fine(const struct site_filter *f)
 {
-    if (f->has_status || f->n_field_types || f->day != DAY_NONE)
+    if (f->n_field_types || f->day != DAY_NONE)
         return true;
     for (size_t i = 0; i < f->n_territories; i++)
         if (f->territories[i].level == TERRITORY_CITY || f->territories[i].level == TERRITORY_EPCI)
