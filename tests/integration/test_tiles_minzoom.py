@@ -11,7 +11,7 @@ import psycopg2
 import pytest
 
 from conftest import Server, http_get, run_checked, scratch_database, sql_scalar
-from tiles_util import decode, tile_of
+from tiles_util import decode, insert_saint_denis, tile_of
 
 BUDGET = 4000
 SPOTS = [((2.3500, 48.9300), 3000), ((4.8300, 45.7600), 1001), ((-4.4900, 48.3900), 10)]  # (lon, lat), sites
@@ -22,12 +22,7 @@ def dense(rbmap_bin, demo_dsn, tmp_path_factory):
     with scratch_database(demo_dsn) as dsn:
         run_checked(rbmap_bin, "migrate", "--db", dsn)
         with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
-            cur.execute("INSERT INTO regions(code, name) VALUES ('11', 'Île-de-France')")
-            cur.execute("INSERT INTO departements(code, name, latitude, longitude, fk_region) "
-                        "VALUES ('93', 'Seine-Saint-Denis', 48.9, 2.5, '11')")
-            cur.execute("INSERT INTO cities(code, name, fk_departement) VALUES ('93066', 'Saint-Denis', '93')")
-            cur.execute("SELECT min(field_type_id) FROM field_types")
-            ft = cur.fetchone()[0]
+            ft = insert_saint_denis(cur)
             for (lon, lat), count in SPOTS:
                 cur.execute("""INSERT INTO shantytowns(name, address, latitude, longitude, fk_city, status,
                                                        fk_field_type, population_total, declared_at)

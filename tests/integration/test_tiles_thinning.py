@@ -9,7 +9,7 @@ import psycopg2
 import pytest
 
 from conftest import Server, http_get, run_checked, scratch_database
-from tiles_util import decode
+from tiles_util import decode, insert_saint_denis
 
 BUDGET = 4000
 EXTENT, BUFFER, CELL = 4096, 64, 2
@@ -35,12 +35,7 @@ def dense_server(rbmap_bin, tmp_path_factory, demo_dsn):
 def serve_dense(rbmap_bin, tmp_path_factory, dsn):
     run_checked(rbmap_bin, "migrate", "--db", dsn)
     with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
-        cur.execute("INSERT INTO regions(code, name) VALUES ('11', 'Île-de-France')")
-        cur.execute("INSERT INTO departements(code, name, latitude, longitude, fk_region) "
-                    "VALUES ('93', 'Seine-Saint-Denis', 48.9, 2.5, '11')")
-        cur.execute("INSERT INTO cities(code, name, fk_departement) VALUES ('93066', 'Saint-Denis', '93')")
-        cur.execute("SELECT min(field_type_id) FROM field_types")
-        ft = cur.fetchone()[0]
+        ft = insert_saint_denis(cur)
         # Deterministic pseudo-random positions in a 0.004 x 0.003 degree box; a third
         # open; populations 0-49 with some unknown.
         cur.execute("""INSERT INTO shantytowns(name, address, latitude, longitude, fk_city, status, fk_field_type,

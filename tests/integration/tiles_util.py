@@ -53,3 +53,15 @@ def sql_site_ids(dsn, z, x, y, where="TRUE", params=()):
             WHERE ST_Intersects(ST_Transform(s.geom, 3857), ST_TileEnvelope(%s, %s, %s, margin => {BUFFER}.0 / {EXTENT}))
               AND ({where})""", (z, x, y, *params))
         return sorted(r[0] for r in cur.fetchall())
+
+
+def insert_saint_denis(cur):
+    """The territory rows a scratch database needs for sites in Saint-Denis (93066):
+    région 11, département 93 (with its reference point), the commune; returns a
+    field type id for the sites."""
+    cur.execute("INSERT INTO regions(code, name) VALUES ('11', 'Île-de-France')")
+    cur.execute("INSERT INTO departements(code, name, latitude, longitude, fk_region) "
+                "VALUES ('93', 'Seine-Saint-Denis', 48.9, 2.5, '11')")
+    cur.execute("INSERT INTO cities(code, name, fk_departement) VALUES ('93066', 'Saint-Denis', '93')")
+    cur.execute("SELECT min(field_type_id) FROM field_types")
+    return cur.fetchone()[0]

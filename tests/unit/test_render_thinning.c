@@ -53,17 +53,26 @@ static void build_sites(void)
         site_ptrs[i] = &sites[i];
 }
 
+/* The dense and isolated sites as a snapshot with its R-tree; *xy holds the points the
+ * tree was built from (freed by the caller with the tree). */
+static struct site_snapshot dense_snapshot(double **xy)
+{
+    build_sites();
+    *xy = malloc(sizeof(double) * 2 * (DENSE + ISOLATED));
+    for (int i = 0; i < DENSE + ISOLATED; i++) {
+        (*xy)[2 * i] = sites[i].lon;
+        (*xy)[2 * i + 1] = sites[i].lat;
+    }
+    struct site_snapshot snap = {.count = DENSE + ISOLATED, .sites = site_ptrs};
+    snap.index = rtree_build_points(*xy, DENSE + ISOLATED);
+    return snap;
+}
+
 static void test_dense_tiles_stay_under_budget_and_keep_isolated_sites(void)
 {
     tile_sites_minzoom_set(0); /* sites from zoom 0, thinned (config sites_minzoom = 0) */
-    build_sites();
-    double *xy = malloc(sizeof(double) * 2 * (DENSE + ISOLATED));
-    for (int i = 0; i < DENSE + ISOLATED; i++) {
-        xy[2 * i] = sites[i].lon;
-        xy[2 * i + 1] = sites[i].lat;
-    }
-    struct site_snapshot snap = {.count = DENSE + ISOLATED, .sites = site_ptrs};
-    snap.index = rtree_build_points(xy, DENSE + ISOLATED);
+    double *xy;
+    struct site_snapshot snap = dense_snapshot(&xy);
     struct site_filter filter;
     site_filter_init(&filter);
     struct scope scope;
@@ -135,14 +144,8 @@ static size_t densest_tile(int z)
 
 static void test_automatic_minzoom_leaves_dense_low_zooms_empty(void)
 {
-    build_sites();
-    double *xy = malloc(sizeof(double) * 2 * (DENSE + ISOLATED));
-    for (int i = 0; i < DENSE + ISOLATED; i++) {
-        xy[2 * i] = sites[i].lon;
-        xy[2 * i + 1] = sites[i].lat;
-    }
-    struct site_snapshot snap = {.count = DENSE + ISOLATED, .sites = site_ptrs};
-    snap.index = rtree_build_points(xy, DENSE + ISOLATED);
+    double *xy;
+    struct site_snapshot snap = dense_snapshot(&xy);
     int expected = 0;
     while (expected < THIN_SITES_MINZOOM_MAX && densest_tile(expected) > TILE_SITES_FEATURE_BUDGET)
         expected++;
