@@ -144,13 +144,17 @@ static const struct connection_state *connection_state_of(struct MHD_Connection 
     return info ? info->socket_context : NULL;
 }
 
-/* The address rate limits, failure counts and logs use: the peer's, or the client's behind
- * one of our trusted proxies (server/trusted_proxies.h). */
-static void resolve_client_addr(struct MHD_Connection *conn, struct request *req)
+/* The address rate limits, failure counts and logs use: the peer's (formatted once per
+ * connection when it opened), or the client's behind one of our trusted proxies
+ * (server/trusted_proxies.h). */
+static void resolve_client_addr(struct MHD_Connection *conn, const struct connection_state *cs,
+                                struct request *req)
 {
     const struct trusted_proxies *tp = &req->ctx->cfg->trusted_proxies;
-    char peer[sizeof req->remote_addr];
-    fill_remote_addr(conn, peer, sizeof peer);
+    char formatted[sizeof req->remote_addr];
+    const char *peer = cs ? cs->addr : formatted;
+    if (!cs)
+        fill_remote_addr(conn, formatted, sizeof formatted);
     const char *forwarded[REQUEST_MAX_HEADERS];
     size_t n = 0;
     for (size_t i = 0; i < req->n_headers; i++)
@@ -261,7 +265,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     struct collect_state headers = {req.headers, REQUEST_MAX_HEADERS, 0, 0};
     MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_value, &headers);
     req.n_headers = headers.n;
-    resolve_client_addr(conn, &req);
+    resolve_client_addr(conn, cs, &req);
 
     struct response res;
     response_init(&res);
