@@ -120,17 +120,17 @@ def move_site(dsn, sid, lon, lat):
         conn.close()
 
 
-# First in the module: run after the lock test, the one-worker server was seen
-# serialising every request (no 503) in clean-clone runs; under investigation.
 def test_back_pressure_answers_503_instead_of_queueing(cluster, start_server, tmp_path):
     # One worker, waiting slots that do not wait: a second concurrent request is refused.
     # libmicrohttpd runs threads + queue_max threads and each keeps the connections it
-    # accepted; with a single waiting slot a loaded machine could hand all 16 connections
-    # to one thread, which serialises them before admission sees two at once.
+    # accepted. Kept-alive connections are accepted once, in a burst at the start, and a
+    # loaded machine could hand all 16 to one thread, which then serialises them before
+    # admission sees two at once (seen in CI). Closing each connection makes every request
+    # a new accept, which a thread busy in a handler cannot take: requests meet at admission.
     tight = start_server(cluster.dsn, ["--config", write_conf(tmp_path, "tight.conf", threads=1, queue_max=3,
                                                            queue_wait_ms=0, default_scope="national",
                                                            access_log="off")])
-    statuses, errors, out = run_wrk(tight.url, tmp_path, script_text=WRK_REPROJECT)
+    statuses, errors, out = run_wrk(tight.url, tmp_path, script_text=WRK_REPROJECT + WRK_CLOSE)
     assert errors == [0, 0, 0, 0], out
     assert statuses.get("503ra", 0) > 0, f"no request was refused under load: {out}"
     assert set(statuses) <= {"200", "503ra"}, out  # every 503 carries Retry-After
@@ -314,6 +314,11 @@ wrk.method = "POST"
 wrk.path = "/reproject?from=EPSG:4326&to=EPSG:2154"
 wrk.body = "[" .. table.concat(points, ",") .. "]"
 wrk.headers["Content-Type"] = "application/json"
+"""
+
+# One connection per request.
+WRK_CLOSE = """
+wrk.headers["Connection"] = "close"
 """
 
 
