@@ -9,7 +9,7 @@ PACKAGES="build-essential pkg-config xxd clang libclang-rt-14-dev
  libsqlite3-dev sqlite3
  python3-pytest python3-psycopg2 python3-gdal python3-owslib curl
  python3-qgis qgis-providers chromium sqlmap nginx-light mapserver-bin cgi-mapserver libfcgi-bin spawn-fcgi
- libxml2-utils wrk fonts-dejavu-core libdeflate-dev"
+ libxml2-utils wrk fonts-dejavu-core libdeflate-dev valgrind"
 missing=""
 for p in $PACKAGES; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
