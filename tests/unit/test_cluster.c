@@ -144,14 +144,14 @@ static void test_abbreviate(void)
     CHECK(cluster_abbreviate(12500, s) && !strcmp(s, "13k"));
 }
 
-/* Every zoom's clusters and points add up to N; aggregates add up to the leaves'. */
-static void test_invariants(void)
+/* Every zoom's clusters and points add up to N; aggregates add up to the leaves'.
+ * span: the side of the square in degrees the points fill. */
+static void check_invariants(uint32_t n, double span)
 {
-    uint32_t n = 3000;
     struct cluster_input *p = malloc(n * sizeof *p);
     int64_t total_weight = 0;
     for (uint32_t i = 0; i < n; i++) {
-        p[i] = (struct cluster_input){2 + rnd() * 3, 45 + rnd() * 3, i % 7 ? (int64_t)(i % 90) : -1,
+        p[i] = (struct cluster_input){2 + rnd() * span, 45 + rnd() * span, i % 7 ? (int64_t)(i % 90) : -1,
                                       {(uint16_t)(i % 7), (uint16_t)(7 + i % 3)}};
         total_weight += p[i].weight >= 0 ? p[i].weight : 0;
     }
@@ -205,6 +205,14 @@ static void test_invariants(void)
     free(leaves.items);
     cluster_index_free(idx);
     free(p);
+}
+
+/* 3,000 points, then 80,000, enough for zooms of more than 4,096 clusters, whose
+ * aggregates are summed on two threads. */
+static void test_invariants(void)
+{
+    check_invariants(3000, 3);
+    check_invariants(80000, 20);
 }
 
 static void test_empty_and_one(void)
