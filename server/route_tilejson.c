@@ -6,6 +6,7 @@
 #include "server/handlers.h"
 #include "server/request_filters.h"
 #include "server/tiles_common.h"
+#include "tiles/cluster_layer.h"
 #include "tiles/layer_catalog.h"
 #include "tiles/render.h"
 #include "util/text.h"
@@ -28,12 +29,35 @@ static json_t *layer_fields(const struct tile_layer_def *def, const struct scope
     return fields;
 }
 
+/* The clusters layer as configured (cluster_* settings), not as by default: its
+ * description names the options, and rbmap:cluster_max_zoom is the last zoom that
+ * clusters (deeper tiles show single sites). */
+static void describe_clusters(json_t *layer)
+{
+    int radius, extent, min_points, max_zoom;
+    cluster_layer_get_options(&radius, &extent, &min_points, &max_zoom);
+    char text[320];
+    snprintf(text, sizeof text,
+             "sites clustered as supercluster does: radius %d/%d of a tile, at least %d sites, zooms 0 to %d "
+             "(single sites deeper); filters and scope applied first",
+             radius, extent, min_points, max_zoom);
+    json_object_set_new(layer, "description", json_string(text));
+    json_object_set_new(layer, "rbmap:cluster_max_zoom", json_integer(max_zoom));
+    json_object_set_new(layer, "rbmap:cluster_options",
+                        json_pack("{s:i,s:i,s:i,s:i}", "radius", radius, "extent", extent, "min_points", min_points,
+                                  "max_zoom", max_zoom));
+}
+
 /* minzoom is the snapshot's (tile_layer_minzoom): the sites layer of a dense snapshot
  * starts deeper than the catalog's zoom. */
-static json_t *vector_layer(const struct tile_layer_def *def, int minzoom, const struct scope *scope)
+static json_t *vector_layer(enum tile_layer_id id, int minzoom, const struct scope *scope)
 {
-    return json_pack("{s:s,s:s,s:i,s:i,s:o}", "id", def->name, "description", def->description, "minzoom",
-                     minzoom, "maxzoom", def->maxzoom, "fields", layer_fields(def, scope));
+    const struct tile_layer_def *def = tile_layer_def(id);
+    json_t *layer = json_pack("{s:s,s:s,s:i,s:i,s:o}", "id", def->name, "description", def->description, "minzoom",
+                              minzoom, "maxzoom", def->maxzoom, "fields", layer_fields(def, scope));
+    if (layer && id == LAYER_CLUSTERS)
+        describe_clusters(layer);
+    return layer;
 }
 
 /* Bounds of the visible, matching sites; France when there are none. */
@@ -97,7 +121,7 @@ void handle_tilejson(struct request *req, struct response *res)
             continue;
         const struct tile_layer_def *def = tile_layer_def((enum tile_layer_id)i);
         int layer_min = tile_layer_minzoom((enum tile_layer_id)i, snap);
-        json_array_append_new(vector_layers, vector_layer(def, layer_min, &req->scope));
+        json_array_append_new(vector_layers, vector_layer((enum tile_layer_id)i, layer_min, &req->scope));
         minzoom = layer_min < minzoom ? layer_min : minzoom;
         maxzoom = def->maxzoom > maxzoom ? def->maxzoom : maxzoom;
     }
@@ -137,7 +161,7 @@ void handle_catalog(struct request *req, struct response *res)
     json_t *list = json_array();
     for (int i = 0; i < LAYER_COUNT; i++) {
         const struct tile_layer_def *def = tile_layer_def((enum tile_layer_id)i);
-        json_t *layer = vector_layer(def, tile_layer_minzoom((enum tile_layer_id)i, snap), &req->scope);
+        json_t *layer = vector_layer((enum tile_layer_id)i, tile_layer_minzoom((enum tile_layer_id)i, snap), &req->scope);
         char url[640];
         snprintf(url, sizeof url, "%s/tiles/%s.json", base, def->name);
         json_object_set_new(layer, "tilejson", json_string_lossy(url));

@@ -3,6 +3,7 @@
 #include "tiles/cluster_index.h"
 #include "tiles/cluster_index_impl.h"
 #include "tiles/cluster_near.h"
+#include "tiles/cluster_pool.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -114,7 +115,7 @@ static void aggregate(struct cluster_index *idx, size_t c, const struct cluster_
     memset(acc, 0, k * sizeof(*acc));
     int64_t w = 0;
     uint32_t nw = 0;
-    for (uint32_t j = idx->child_off[c]; j < idx->nchildren; j++) {
+    for (uint32_t j = idx->child_off[c]; j < idx->child_off[c + 1]; j++) {
         uint32_t ref = idx->children[j];
         if (ref < idx->n) {
             const struct cluster_input *p = &pts[ref];
@@ -135,6 +136,37 @@ static void aggregate(struct cluster_index *idx, size_t c, const struct cluster_
     }
     idx->wsum[c] = w;
     idx->nweighted[c] = nw;
+}
+
+/* The aggregates of clusters [from, to) of one zoom: each reads only its children,
+ * made at zooms above, so the clusters of a zoom are summed in any order, here in two
+ * halves on two threads once the zoom's pass is over (reading the points' inputs in
+ * children order waits on memory, and the greedy pass itself is serial). */
+struct aggregate_job {
+    struct cluster_index *idx;
+    const struct cluster_input *pts;
+    size_t from, to;
+};
+
+static void aggregate_range(void *arg)
+{
+    struct aggregate_job *j = arg;
+    for (size_t c = j->from; c < j->to; c++)
+        aggregate(j->idx, c, j->pts);
+}
+
+#define AGGREGATE_PARALLEL_MIN 4096
+
+static void aggregate_zoom(struct cluster_index *idx, size_t first, size_t end, const struct cluster_input *pts)
+{
+    size_t mid = first + (end - first) / 2;
+    struct aggregate_job a = {idx, pts, first, mid}, b = {idx, pts, mid, end};
+    if (end - first >= AGGREGATE_PARALLEL_MIN) {
+        cluster_pool_both(aggregate_range, &a, aggregate_range, &b);
+    } else {
+        a.to = end;
+        aggregate_range(&a);
+    }
 }
 
 static void level_free(struct cluster_level *l)
@@ -185,27 +217,60 @@ static struct kdbush *tree_for(const struct cluster_level *l, uint32_t node_size
     return t;
 }
 
-/* Tree ids are data indices while the level is clustered, refs afterwards. */
+/* Tree ids are data indices while the level is clustered, refs afterwards: a gather
+ * across the level, in two halves on two threads when large. */
+struct refs_job {
+    struct kdbush *t;
+    const struct cluster_level *l;
+    uint32_t from, to;
+};
+
+static void ids_to_refs_range(void *arg)
+{
+    struct refs_job *j = arg;
+    for (uint32_t i = j->from; i < j->to; i++)
+        j->t->ids[i] = j->l->ref[j->t->ids[i]];
+}
+
+#define REFS_PARALLEL_MIN 65536
+
 static void ids_to_refs(struct kdbush *t, const struct cluster_level *l)
 {
-    for (uint32_t i = 0; i < t->n; i++)
-        t->ids[i] = l->ref[t->ids[i]];
+    struct refs_job a = {t, l, 0, t->n / 2}, b = {t, l, t->n / 2, t->n};
+    if (t->n >= REFS_PARALLEL_MIN) {
+        cluster_pool_both(ids_to_refs_range, &a, ids_to_refs_range, &b);
+    } else {
+        a.to = t->n;
+        ids_to_refs_range(&a);
+    }
 }
 
 /* _cluster(tree, zoom): one pass over the level above, in data order. */
+/* The pass's visited flags, one bit per item: the greedy pass tests them in its
+ * neighbours' data order, which jumps across the level, and bits keep them in cache. */
+static inline bool is_visited(const uint64_t *visited, uint32_t i)
+{
+    return visited[i >> 6] >> (i & 63) & 1;
+}
+
+static inline void set_visited(uint64_t *visited, uint32_t i)
+{
+    visited[i >> 6] |= (uint64_t)1 << (i & 63);
+}
+
 static int cluster_pass(struct cluster_index *idx, const struct kdbush *tree, struct cluster_level *cur, int zoom,
-                        const struct cluster_input *pts, struct cluster_level *next, uint8_t *visited,
-                        struct cluster_near *cn)
+                        const struct cluster_input *pts, struct cluster_level *next, uint64_t *visited,
+                        uint8_t *scratch, struct cluster_near *cn)
 {
     const struct cluster_options *o = &idx->opt;
     size_t clusters_before = idx->nc;
-    if (!cluster_near_prepare(cn, tree, cur, o->radius / (o->extent * pow(2, zoom)), visited))
+    if (!cluster_near_prepare(cn, tree, cur, o->radius / (o->extent * pow(2, zoom)), scratch))
         return -1;
-    memset(visited, 0, cur->n);
+    memset(visited, 0, ((size_t)cur->n + 63) / 64 * sizeof(*visited));
     for (uint32_t i = 0; i < cur->n; i++) {
-        if (visited[i])
+        if (is_visited(visited, i))
             continue;
-        visited[i] = 1;
+        set_visited(visited, i);
         double x = cur->x[i], y = cur->y[i];
         const uint32_t *near;
         size_t n_near;
@@ -214,7 +279,7 @@ static int cluster_pass(struct cluster_index *idx, const struct kdbush *tree, st
         uint32_t num_origin = ref_count(idx, cur->ref[i]);
         uint64_t num = num_origin;
         for (size_t j = 0; j < n_near; j++)
-            if (!visited[near[j]])
+            if (!is_visited(visited, near[j]))
                 num += ref_count(idx, cur->ref[near[j]]);
         if (num > num_origin && num >= (uint64_t)o->min_points) {
             if (!grow_clusters(idx))
@@ -225,9 +290,9 @@ static int cluster_pass(struct cluster_index *idx, const struct kdbush *tree, st
             for (size_t j = 0; j < n_near; j++) {
                 uint32_t k = near[j];
                 if (k != i) {
-                    if (visited[k])
+                    if (is_visited(visited, k))
                         continue;
-                    visited[k] = 1;
+                    set_visited(visited, k);
                     uint32_t n2 = ref_count(idx, cur->ref[k]);
                     wx += cur->x[k] * n2;
                     wy += cur->y[k] * n2;
@@ -239,7 +304,6 @@ static int cluster_pass(struct cluster_index *idx, const struct kdbush *tree, st
             idx->cnum[c] = (uint32_t)num;
             idx->cx[c] = wx / (double)num;
             idx->cy[c] = wy / (double)num;
-            aggregate(idx, c, pts);
             idx->nc++;
             idx->child_off[idx->nc] = (uint32_t)idx->nchildren;
             level_push(next, idx->n + (uint32_t)c, idx->cx[c], idx->cy[c], -INFINITY);
@@ -248,13 +312,14 @@ static int cluster_pass(struct cluster_index *idx, const struct kdbush *tree, st
             if (num > 1)
                 for (size_t j = 0; j < n_near; j++) {
                     uint32_t k = near[j];
-                    if (visited[k])
+                    if (is_visited(visited, k))
                         continue;
-                    visited[k] = 1;
+                    set_visited(visited, k);
                     level_push(next, cur->ref[k], cur->x[k], cur->y[k], cur->alone[k]);
                 }
         }
     }
+    aggregate_zoom(idx, clusters_before, idx->nc, pts);
     cluster_near_finish(cn, cur->n, idx->nc > clusters_before);
     return 0;
 }
@@ -263,17 +328,18 @@ static int build_levels(struct cluster_index *idx, const struct cluster_input *p
 {
     const struct cluster_options *o = &idx->opt;
     struct cluster_level next = {0};
-    uint8_t *visited = malloc(cur->n ? cur->n : 1);
+    uint8_t *scratch = malloc(cur->n ? cur->n : 1);
+    uint64_t *visited = malloc(((size_t)cur->n + 63) / 64 * sizeof(*visited) + sizeof(*visited));
     struct kdbush *tree = tree_for(cur, o->node_size);
     struct cluster_near *cn = cluster_near_new(cur->n);
     int rc = -1;
     idx->trees[o->max_zoom + 1] = tree;
-    if (!visited || !tree || !cn)
+    if (!scratch || !visited || !tree || !cn)
         goto out;
     idx->distinct = 1;
     for (int z = o->max_zoom; z >= o->min_zoom; z--) {
         idx->zoom_first[z] = idx->nc;
-        if (!level_alloc(&next, cur->n) || cluster_pass(idx, tree, cur, z, pts, &next, visited, cn) < 0)
+        if (!level_alloc(&next, cur->n) || cluster_pass(idx, tree, cur, z, pts, &next, visited, scratch, cn) < 0)
             goto out;
         idx->zoom_end[z] = idx->nc;
         if (idx->nc == idx->zoom_first[z] && next.n == cur->n &&
@@ -297,6 +363,7 @@ static int build_levels(struct cluster_index *idx, const struct cluster_input *p
     rc = 0;
 out: /* on failure cluster_index_free drops the trees made so far */
     level_free(&next);
+    free(scratch);
     free(visited);
     cluster_near_free(cn);
     return rc;

@@ -25,6 +25,14 @@ void cluster_layer_set_options(int radius, int extent, int min_points, int max_z
     layer_options.max_zoom = max_zoom;
 }
 
+void cluster_layer_get_options(int *radius, int *extent, int *min_points, int *max_zoom)
+{
+    *radius = layer_options.radius;
+    *extent = layer_options.extent;
+    *min_points = layer_options.min_points;
+    *max_zoom = layer_options.max_zoom;
+}
+
 struct cluster_view *cluster_view_build(const struct site_snapshot *snap, const struct site_filter *f,
                                         const struct scope *scope, char *err, size_t errlen)
 {

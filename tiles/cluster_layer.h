@@ -56,6 +56,8 @@ static inline const struct site *cluster_view_site(const struct cluster_view *v,
  * on (the server sets them once at start, before any request; defaults: those of
  * tiles/cluster_index.h). Values are the caller's to validate (server/config.c). */
 void cluster_layer_set_options(int radius, int extent, int min_points, int max_zoom);
+/* The options set last (what TileJSON and /catalog describe). */
+void cluster_layer_get_options(int *radius, int *extent, int *min_points, int *max_zoom);
 
 /* Drops every cached index (tests). */
 void cluster_cache_clear(void);

@@ -78,9 +78,11 @@ static void bound_by_grid(struct cluster_level *cur, double r, double need, doub
  * would be too many (a dense low zoom) keeps the rest for the pass to search. */
 #define NEAR_ALONE UINT32_MAX     /* item alone: no search needed */
 #define NEAR_LATER (UINT32_MAX - 1) /* not searched ahead */
+#define SECOND_HALF 0x80000000u /* in start: the answer is in the second half's vector */
 struct near_table {
     uint32_t *start, *len; /* per data item */
     struct u32vec all;
+    const struct u32vec *second; /* the second half's answers (SECOND_HALF starts) */
 };
 
 /* One range of tree positions searched ahead into its own vectors: the two halves of
@@ -119,7 +121,7 @@ static void search_ahead_range(void *arg)
         }
         bool ok;
         cur->alone[i] = search_near(tree, cur, i, h->r, h->drift, &h->reach, &h->nb, &ok);
-        nt->start[i] = (uint32_t)h->all.len;
+        nt->start[i] = (uint32_t)h->all.len | (h->from ? SECOND_HALF : 0); /* lengths stay below 2^30 */
         nt->len[i] = (uint32_t)h->nb.len;
         for (size_t j = 0; ok && j < h->nb.len; j++)
             ok = u32vec_push(&h->all, h->nb.items[j]);
@@ -163,22 +165,12 @@ static bool search_ahead(const struct kdbush *tree, struct cluster_level *cur, d
         reach->searches += halves[k].reach.searches;
         reach->others += halves[k].reach.others;
     }
-    /* One table: the second half's answers go after the first's. */
-    struct u32vec first = nt->all; /* the first half's vector becomes the table, no copy */
+    /* One table: the first half's vector becomes the table's (no copy), the second's
+     * is read where it is (no copy, no fix-up of its items' starts). */
+    struct u32vec first = nt->all;
     nt->all = halves[0].all;
     halves[0].all = first;
-    for (int k = 1; k < (mid < tree->n ? 2 : 1); k++) {
-        uint32_t offset = (uint32_t)nt->all.len;
-        for (size_t j = 0; j < halves[k].all.len; j++)
-            if (!u32vec_push(&nt->all, halves[k].all.items[j]))
-                return false;
-        if (offset)
-            for (uint32_t p = halves[k].from; p < halves[k].to; p++) {
-                uint32_t i = tree->ids[p];
-                if (nt->len[i] != NEAR_ALONE && nt->len[i] != NEAR_LATER)
-                    nt->start[i] += offset;
-            }
-    }
+    nt->second = &halves[1].all;
     return true;
 }
 
@@ -238,7 +230,8 @@ bool cluster_near_get(struct cluster_near *cn, const struct kdbush *tree, struct
     if (known == NEAR_ALONE || (known == NEAR_LATER && cur->alone[i] > cn->need))
         return true; /* within(r) = this item alone */
     if (known != NEAR_LATER) {
-        *items = cn->table.all.items + cn->table.start[i];
+        uint32_t start = cn->table.start[i];
+        *items = start & SECOND_HALF ? cn->table.second->items + (start & ~SECOND_HALF) : cn->table.all.items + start;
         *n = known;
         return true;
     }

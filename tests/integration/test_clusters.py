@@ -231,6 +231,18 @@ def test_tilejson_and_catalog(national):
     assert {"cluster", "cluster_id", "point_count", "point_count_abbreviated", "population", "status_open",
             "id", "name"} <= set(fields)
     assert "clusters" in {l["id"] for l in get_json(national, "/catalog")["layers"]}
+    assert_layer_describes_options(national, {"radius": 40, "extent": 512, "min_points": 2, "max_zoom": 16})
+
+
+def assert_layer_describes_options(srv, options):
+    """TileJSON and /catalog describe the clusters layer with the server's options."""
+    tj_layer = get_json(srv, "/tiles/clusters.json")["vector_layers"][0]
+    catalog_layer = next(l for l in get_json(srv, "/catalog")["layers"] if l["id"] == "clusters")
+    for layer in (tj_layer, catalog_layer):
+        assert layer["rbmap:cluster_max_zoom"] == options["max_zoom"]
+        assert layer["rbmap:cluster_options"] == options
+        assert f"zooms 0 to {options['max_zoom']}" in layer["description"]
+        assert f"radius {options['radius']}/{options['extent']}" in layer["description"]
 
 
 def test_cached_cluster_tiles_follow_a_change_anywhere_within_one_second(national, demo_dsn, tmp_path):
@@ -298,6 +310,7 @@ def test_configured_options_same_as_supercluster(rbmap_bin, demo_dsn, tmp_path):
         nav = [{"type": "expansion", "id": t["c"]} for r in theirs[:20] for t in r if "c" in t][:30]
         for query_doc, result in zip(nav, supercluster(tmp_path, [[r[1], r[2]] for r in rows], nav, options)):
             assert get_json(srv, f"/clusters/sites/{query_doc['id']}/expansion-zoom")["expansion_zoom"] == result
+        assert_layer_describes_options(srv, {key[len("cluster_"):]: v for key, (v, _) in OPTIONS.items()})
     finally:
         srv.stop()
 

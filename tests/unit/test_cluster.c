@@ -88,6 +88,51 @@ static void test_grid_alone(void)
     free(alone);
 }
 
+/* The same promise on a level large enough for the two-thread sort and sweep, checked
+ * with KD-tree searches (within g: only itself when alone; within 3g: only itself ->
+ * alone). */
+static void test_grid_alone_two_threads(void)
+{
+    enum { N = 150000 };
+    double *x = malloc(N * sizeof *x), *y = malloc(N * sizeof *y);
+    uint8_t *alone = malloc(N);
+    uint32_t *ids = malloc(N * sizeof *ids);
+    float *coords = malloc(2 * N * sizeof *coords);
+    for (uint32_t i = 0; i < N; i++) {
+        bool copy = i % 89 == 1;
+        x[i] = copy ? x[i - 1] : rnd();
+        y[i] = copy ? y[i - 1] : rnd();
+        ids[i] = i;
+        coords[2 * i] = (float)x[i];
+        coords[2 * i + 1] = (float)y[i];
+    }
+    double g = 0.0005;
+    CHECK(cluster_grid_alone(x, y, N, g, alone));
+    struct kdbush t;
+    kdbush_init(&t, ids, coords, N, 64);
+    struct u32vec near = {0};
+    size_t isolated = 0, wrong = 0;
+    for (uint32_t i = 0; i < N; i++) {
+        near.len = 0;
+        kdbush_within(&t, (float)x[i], (float)y[i], g * (1 - 1e-9) * (1 - 1e-6), &near);
+        if (alone[i] && near.len != 1)
+            wrong++;
+        near.len = 0;
+        kdbush_within(&t, (float)x[i], (float)y[i], 3 * g, &near);
+        if (near.len == 1) {
+            isolated++;
+            wrong += !alone[i];
+        }
+    }
+    CHECK(wrong == 0);
+    CHECK(isolated > 1000);
+    free(near.items);
+    kdbush_free(&t);
+    free(x);
+    free(y);
+    free(alone);
+}
+
 static void test_abbreviate(void)
 {
     char s[16];
@@ -99,14 +144,14 @@ static void test_abbreviate(void)
     CHECK(cluster_abbreviate(12500, s) && !strcmp(s, "13k"));
 }
 
-/* Every zoom's clusters and points add up to N; aggregates add up to the leaves'. */
-static void test_invariants(void)
+/* Every zoom's clusters and points add up to N; aggregates add up to the leaves'.
+ * span: the side of the square in degrees the points fill. */
+static void check_invariants(uint32_t n, double span)
 {
-    uint32_t n = 3000;
     struct cluster_input *p = malloc(n * sizeof *p);
     int64_t total_weight = 0;
     for (uint32_t i = 0; i < n; i++) {
-        p[i] = (struct cluster_input){2 + rnd() * 3, 45 + rnd() * 3, i % 7 ? (int64_t)(i % 90) : -1,
+        p[i] = (struct cluster_input){2 + rnd() * span, 45 + rnd() * span, i % 7 ? (int64_t)(i % 90) : -1,
                                       {(uint16_t)(i % 7), (uint16_t)(7 + i % 3)}};
         total_weight += p[i].weight >= 0 ? p[i].weight : 0;
     }
@@ -160,6 +205,14 @@ static void test_invariants(void)
     free(leaves.items);
     cluster_index_free(idx);
     free(p);
+}
+
+/* 3,000 points, then 80,000, enough for zooms of more than 4,096 clusters, whose
+ * aggregates are summed on two threads. */
+static void test_invariants(void)
+{
+    check_invariants(3000, 3);
+    check_invariants(80000, 20);
 }
 
 static void test_empty_and_one(void)
@@ -265,6 +318,7 @@ int main(void)
 {
     RUN(test_kdbush_brute);
     RUN(test_grid_alone);
+    RUN(test_grid_alone_two_threads);
     RUN(test_abbreviate);
     RUN(test_invariants);
     RUN(test_empty_and_one);
