@@ -17,7 +17,8 @@ static void emit_bubble(const struct prop_sink *sink, const struct territory_bub
     sink->add_string(sink->ctx, "code", b->code);
     sink->add_string(sink->ctx, "name", b->name);
     sink->add_int(sink->ctx, "sites", b->sites);
-    sink->add_int(sink->ctx, "population", b->population);
+    if (b->population_shown)
+        sink->add_int(sink->ctx, "population", b->population);
     if (b->split_shown) {
         sink->add_int(sink->ctx, "status_open", b->open);
         sink->add_int(sink->ctx, "status_closed", b->closed);

@@ -216,8 +216,10 @@ static bool visit_bubble(const struct territory_bubble *b, void *arg)
     if (dist > style_step_radius(q->st->bubble_steps, q->st->n_bubble_steps, b->sites) + WMS_INFO_TOLERANCE_PX)
         return true;
     static const char *const levels[] = {"region", "departement", "city"};
-    json_t *props = json_pack("{s:s,s:s,s:s?,s:I,s:I}", "level", levels[b->level], "code", b->code, "name", b->name,
-                              "sites", (json_int_t)b->sites, "population", (json_int_t)b->population);
+    json_t *props = json_pack("{s:s,s:s,s:s?,s:I}", "level", levels[b->level], "code", b->code, "name", b->name,
+                              "sites", (json_int_t)b->sites);
+    if (props && b->population_shown)
+        json_object_set_new(props, "population", json_integer(b->population));
     if (props && b->split_shown) {
         json_object_set_new(props, "status_open", json_integer(b->open));
         json_object_set_new(props, "status_closed", json_integer(b->closed));
