@@ -130,8 +130,13 @@ class Truth:
                                 ORDER BY s.shantytown_id""")
         self.outside = {r[0]: r for r in outside}
         self.deps = None if case.deps_sql is None else {r[0] for r in sql(dsn, case.deps_sql)}
-        self.actions = {r[0] for r in sql(dsn, "SELECT action_id FROM actions WHERE " + (
-            "TRUE" if self.deps is None else f"fk_departement IN ({case.deps_sql})"))}
+        # Actions on the map: eti actions at their addresses, sur_site actions at their
+        # sites (logement and autre actions have no point), scoped by the action's département.
+        self.actions = {r[0] for r in sql(dsn, """SELECT a.action_id FROM actions a WHERE (
+            (a.location_type = 'eti' AND EXISTS (SELECT 1 FROM action_addresses ad WHERE ad.fk_action = a.action_id))
+            OR (a.location_type = 'sur_site' AND EXISTS (SELECT 1 FROM action_shantytowns x
+                                                         WHERE x.fk_action = a.action_id)))
+            AND """ + ("TRUE" if self.deps is None else f"a.fk_departement IN ({case.deps_sql})"))}
 
 
 @pytest.fixture(scope="module")
@@ -353,7 +358,7 @@ def test_ogc_items_and_fids(srv, row):
     assert status == 200
     for f in actions["features"]:
         assert truth.deps is None or f["properties"]["departement"] in truth.deps
-    assert {f["properties"]["action_id"] for f in actions["features"]} <= truth.actions
+    assert {f["properties"]["action_id"] for f in actions["features"]} == truth.actions, case.name
     status, clusters = all_items(srv, row, "clusters", "&zoom=3")
     assert status == 200
     assert sum(f["properties"].get("point_count", 1) for f in clusters["features"]) == len(truth.sites)
@@ -550,3 +555,73 @@ def test_an_edit_out_of_scope_changes_no_scoped_etag(srv, rows, demo_dsn):
         with psycopg2.connect(demo_dsn) as conn, conn.cursor() as cur:
             cur.execute("UPDATE shantytowns SET population_total = %s WHERE shantytown_id = %s",
                         (population, site[0]))
+
+
+PUBLIC_MIN = 5  # the server's default public_min_count (matrix_conf sets none)
+PUBLIC_QUERIES = ("", "&status=open", "&status=closed", "&status=open,closed", "&territory=region:11",
+                  "&territory=departement:93", "&status=open&territory=region:11", "&status=closed&territory=region:84")
+
+
+def public_truth(dsn):
+    """SQL truth per (level, code): (all sites, open sites), région and département."""
+    truth = {}
+    for code, region, total, opened in sql(dsn, """SELECT c.fk_departement, d.fk_region, count(*),
+                                                     count(*) FILTER (WHERE s.status = 'open')
+                                                   FROM shantytowns s JOIN cities c ON c.code = s.fk_city
+                                                   JOIN departements d ON d.code = c.fk_departement GROUP BY 1, 2"""):
+        truth[("departement", code)] = (total, opened, region)
+        t, o, _ = truth.get(("region", region), (0, 0, None))
+        truth[("region", region)] = (t + total, o + opened, None)
+    return truth
+
+
+def expected_part(truth, key, query):
+    total, opened, _ = truth[key]
+    if "status=open," in query or "status=" not in query:
+        return total
+    return opened if "status=open" in query else total - opened
+
+
+def test_public_answers_give_no_small_difference(srv, demo_dsn, tmp_path):
+    """Every public answer, with and without status or territory filters: each shown count
+    equals SQL, and no difference of two shown counts (the same territory filtered and
+    unfiltered, a région and its shown départements) is a small count (1 to 4): that
+    difference would be a withheld part (the closed sites beside a shown open count)."""
+    truth = public_truth(demo_dsn)
+    shown = {}  # (query, level, code) -> the SQL truth of the count shown
+    for query in PUBLIC_QUERIES:
+        status, _, body = get(srv, f"/ogc/collections/territories/items?limit=10000{query}", {})
+        assert status == 200, (query, body[:200])
+        features = json.loads(body)["features"]
+        if "status=" in query and "status=open," not in query:  # no per-status population to suppress
+            assert all("population" not in f["properties"] for f in features), query
+        for f in features:
+            p = f["properties"]
+            key = (p["level"], p["code"])
+            assert p["level"] in ("region", "departement") and key in truth, (query, key)
+            assert p["sites"] == expected_part(truth, key, query) >= PUBLIC_MIN, (query, key, p["sites"])
+            shown[(query, *key)] = p["sites"]
+            if "status_open" in p:
+                assert (p["status_open"], p["status_closed"]) in (
+                    (truth[key][1], truth[key][0] - truth[key][1]), (p["sites"], 0), (0, p["sites"])), (query, key)
+                shown[(query + "#open", *key)] = p["status_open"]
+                shown[(query + "#closed", *key)] = p["status_closed"]
+    by_territory = {}
+    for (query, level, code), n in shown.items():
+        by_territory.setdefault((level, code), []).append((query, n))
+    for key, answers in by_territory.items():  # the same territory in two answers
+        for qa, a in answers:
+            for qb, b in answers:
+                assert not 0 < abs(a - b) < PUBLIC_MIN, (key, qa, a, qb, b)
+    for (query, level, code), n in shown.items():  # a région minus its shown départements
+        if level != "region" or n == 0:
+            continue
+        deps = sum(m for (q, lv, c), m in shown.items()
+                   if q == query and lv == "departement" and truth[("departement", c)][2] == code)
+        assert not 0 < n - deps < PUBLIC_MIN, (query, code, n, deps)
+    # Tiles carry the same bubbles: the z0 tile under the viewer's default filter.
+    status, _, body = get(srv, "/tiles/territories/0/0/0.mvt?status=open", {})
+    assert status in (200, 204)
+    layers = decode(tmp_path, 0, 0, 0, body) if status == 200 and body else {}
+    tile = {f["code"]: f["sites"] for f in layers.get("territories", [])}
+    assert tile == {c: n for (q, lv, c), n in shown.items() if q == "&status=open" and lv == "region"}
