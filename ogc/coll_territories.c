@@ -13,14 +13,14 @@
 #include <string.h>
 
 static const struct prop_key territory_keys[] = {
-    {"level", 's', false},
-    {"code", 's', false},
-    {"name", 's', false},
-    {"sites", 'i', false},
-    {"population", 'i', false},
-    {"status_open", 'i', false},
-    {"status_closed", 'i', false},
-    {NULL, 0, false},
+    {"level", 's', false, 0},
+    {"code", 's', false, 0},
+    {"name", 's', false, 0},
+    {"sites", 'i', false, 0},
+    {"population", 'i', false, 0},
+    {"status_open", 'i', false, 0},
+    {"status_closed", 'i', false, 0},
+    {NULL, 0, false, 0},
 };
 
 struct bubble_copy {

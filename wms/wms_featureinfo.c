@@ -117,7 +117,7 @@ static json_t *site_feature(const struct site_snapshot *snap, const struct site 
     bool justice = (scope->flags & SCOPE_FLAG_JUSTICE) && scope->kind != SCOPE_PUBLIC;
     if (props) {
         site_props_emit(&sink, snap, s, site_status_on(s, flt->day), flt->day, justice);
-        site_props_emit_details(&sink, s);
+        site_props_emit_details(&sink, s, feature_flags(scope));
     }
     return feature(json_integer(s->id), s->lon, s->lat, props);
 }
@@ -158,7 +158,7 @@ static void query_actions(const struct click *c, double tol, const struct wms_so
         json_t *props = json_object();
         struct prop_sink sink = {props, json_sink_string, json_sink_int, json_sink_bool};
         if (props)
-            action_props_emit(&sink, p);
+            action_props_emit(&sink, p, feature_flags(scope));
         hits_add(h, d, feature(json_integer(p->action_id), p->lon, p->lat, props));
     }
 }
