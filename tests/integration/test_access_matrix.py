@@ -29,7 +29,8 @@ from tiles_util import decode, tile_of
 JUSTICE = {"owner_complaint", "justice_procedure", "justice_rendered", "justice_rendered_at", "police_status",
            "police_requested_at", "police_granted_at", "bailiff", "existing_litigation",
            "evacuation_under_time_limit", "insalubrity_order", "administrative_order_evacuation_at"}
-# Owners and finances have no field in any output yet: any name like these is a leak.
+# No case of the matrix rows has the owners or finances flag: any name like these is a
+# leak there (the flags are proved by test_owners_and_finances_follow_their_flags).
 OTHER_SENSITIVE = re.compile(r'"(owner_name|owners?|parcel_owners?|finances?|amount|real_amount)"')
 WORLD = "bbox=-180,-85,180,85"
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -625,3 +626,104 @@ def test_public_answers_give_no_small_difference(srv, demo_dsn, tmp_path):
     layers = decode(tmp_path, 0, 0, 0, body) if status == 200 and body else {}
     tile = {f["code"]: f["sites"] for f in layers.get("territories", [])}
     assert tile == {c: n for (q, lv, c), n in shown.items() if q == "&status=open" and lv == "region"}
+
+
+FLAG_CASES = [  # scope, flags, owners shown, finances shown (finances are national only)
+    ("national", "owners,finances", True, True),
+    ("national", "owners", True, False),
+    ("national", "justice", False, False),
+    ("departement:93", "owners,finances", True, False),
+]
+
+
+def owners_truth(dsn):
+    out = {}
+    for site, name, kind in sql(dsn, """SELECT o.fk_shantytown, o.owner_name, t.label FROM shantytown_parcel_owners o
+                                         LEFT JOIN owner_types t ON t.owner_type_id = o.fk_owner_type
+                                         WHERE o.active ORDER BY o.shantytown_parcel_owner_id"""):
+        out.setdefault(site, []).append({"name": name, "type": kind})
+    return out
+
+
+def finances_truth(dsn):
+    out = {}
+    for action, year, kind, amount, real in sql(dsn, """SELECT fk_action, year, fk_action_finance_type, amount,
+                                                         real_amount FROM action_finances
+                                                         ORDER BY fk_action, year, fk_action_finance_type,
+                                                         action_finance_id"""):
+        out.setdefault(action, []).append((year, kind, float(amount), None if real is None else float(real)))
+    return out
+
+
+@pytest.mark.parametrize("scope,flags,owners,finances", FLAG_CASES)
+def test_owners_and_finances_follow_their_flags(srv, mint, demo_dsn, scope, flags, owners, finances):
+    """Owners (active parcel owners of a site) only with the owners flag, finances of an
+    action only for a national scope with the finances flag, equal to SQL, in OGC items,
+    queryables and exports alike."""
+    headers = {"Authorization": "Bearer " + mint(scope, "--flags", flags)}
+    owner_rows, finance_rows = owners_truth(demo_dsn), finances_truth(demo_dsn)
+    status, _, body = get(srv, "/ogc/collections/sites/items?limit=10000", headers)
+    assert status == 200
+    sites = json.loads(body)["features"]
+    assert sites and any(f["id"] in owner_rows for f in sites)
+    for f in sites:
+        got = f["properties"].get("owners")
+        if owners and f["id"] in owner_rows:
+            assert json.loads(got) == owner_rows[f["id"]], f["id"]
+        else:
+            assert got is None, (scope, flags, f["id"])
+    status, _, body = get(srv, "/ogc/collections/actions/items?limit=10000", headers)
+    assert status == 200
+    actions = json.loads(body)["features"]
+    assert any(f["properties"]["action_id"] in finance_rows for f in actions)
+    for f in actions:
+        got, aid = f["properties"].get("finances"), f["properties"]["action_id"]
+        if finances and aid in finance_rows:
+            assert [(x["year"], x["type"], float(x["amount"]), None if x["real_amount"] is None
+                     else float(x["real_amount"])) for x in json.loads(got)] == finance_rows[aid], aid
+        else:
+            assert got is None, (scope, flags, aid)
+    for coll, key, column, shown in (("sites", "owners", "Propriétaires", owners),
+                                     ("actions", "finances", "Financements", finances)):
+        status, _, body = get(srv, f"/ogc/collections/{coll}/queryables", headers)
+        assert status == 200 and (key in json.loads(body)["properties"]) == shown, (coll, key)
+        status, _, body = get(srv, f"/export/{coll}.csv", headers)
+        assert status == 200, body[:200]
+        rows_ = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+        assert (column in rows_[0]) == shown, (coll, rows_[0])  # csv columns have French labels
+        if shown:
+            col, truth = rows_[0].index(column), owner_rows if coll == "sites" else finance_rows
+            filled = [r for r in rows_[1:] if r and r[col]]
+            assert filled and len(filled) == sum(1 for r in rows_[1:] if r and int(r[0]) in truth)
+
+
+def test_an_owner_change_reaches_the_outputs(srv, mint, demo_dsn):
+    """Owners stay live: a change of shantytown_parcel_owners reaches GeoJSON (restored after)."""
+    headers = {"Authorization": "Bearer " + mint("national", "--flags", "owners")}
+    owner_id, site, name = sql(demo_dsn, """SELECT shantytown_parcel_owner_id, fk_shantytown, owner_name
+                                            FROM shantytown_parcel_owners WHERE active
+                                            ORDER BY shantytown_parcel_owner_id LIMIT 1""")[0]
+    conn = psycopg2.connect(demo_dsn)
+    conn.autocommit = True
+
+    def owners_now():
+        status, _, body = get(srv, f"/ogc/collections/sites/items/{site}", headers)
+        assert status == 200
+        return json.loads(json.loads(body)["properties"].get("owners") or "[]")
+    try:
+        with conn.cursor() as cur:
+            cur.execute("UPDATE shantytown_parcel_owners SET owner_name = %s WHERE shantytown_parcel_owner_id = %s",
+                        ("SCI Matrice " + secrets.token_hex(3), owner_id))
+        deadline = time.time() + 15
+        while not any(o["name"].startswith("SCI Matrice") for o in owners_now()) and time.time() < deadline:
+            time.sleep(0.2)
+        assert any(o["name"].startswith("SCI Matrice") for o in owners_now())
+    finally:
+        with conn.cursor() as cur:
+            cur.execute("UPDATE shantytown_parcel_owners SET owner_name = %s WHERE shantytown_parcel_owner_id = %s",
+                        (name, owner_id))
+        conn.close()
+    deadline = time.time() + 15
+    while any(o["name"].startswith("SCI Matrice") for o in owners_now()) and time.time() < deadline:
+        time.sleep(0.2)
+    assert not any(o["name"].startswith("SCI Matrice") for o in owners_now())
