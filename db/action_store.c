@@ -27,16 +27,19 @@ static const char action_points_sql[] =
     "   coalesce((SELECT string_agg(DISTINCT coalesce(o.abbreviation, o.name), ',')"
     "             FROM action_operators ao JOIN users u ON u.user_id = ao.fk_user"
     "             JOIN organizations o ON o.organization_id = u.fk_organization"
-    "             WHERE ao.fk_action = a.action_id), '') AS operators"
+    "             WHERE ao.fk_action = a.action_id), '') AS operators,"
+    "   coalesce((SELECT json_agg(json_build_object('year', f.year, 'type', f.fk_action_finance_type,"
+    "              'amount', f.amount, 'real_amount', f.real_amount) ORDER BY f.year, f.fk_action_finance_type,"
+    "              f.action_finance_id)::text FROM action_finances f WHERE f.fk_action = a.action_id), '') AS finances"
     "  FROM actions a JOIN departements d ON d.code = a.fk_departement)"
     " SELECT a.action_id, 0, ad.longitude, ad.latitude, a.started, a.ended, a.location_type, a.fk_departement,"
-    "  a.fk_region, ad.fk_city, coalesce(c.fk_main, ''), coalesce(c.fk_epci, ''), a.name, a.topics, a.operators"
+    "  a.fk_region, ad.fk_city, coalesce(c.fk_main, ''), coalesce(c.fk_epci, ''), a.name, a.topics, a.operators, a.finances"
     " FROM a JOIN action_addresses ad ON ad.fk_action = a.action_id JOIN cities c ON c.code = ad.fk_city"
     " WHERE a.location_type = 'eti'"
     " UNION ALL"
     " SELECT a.action_id, s.shantytown_id, s.longitude, s.latitude, a.started, a.ended, a.location_type,"
     "  a.fk_departement, a.fk_region, s.fk_city, coalesce(c.fk_main, ''), coalesce(c.fk_epci, ''), a.name,"
-    "  a.topics, a.operators"
+    "  a.topics, a.operators, a.finances"
     " FROM a JOIN action_shantytowns ash ON ash.fk_action = a.action_id"
     " JOIN shantytowns s ON s.shantytown_id = ash.fk_shantytown JOIN cities c ON c.code = s.fk_city"
     " WHERE a.location_type = 'sur_site'"
@@ -92,7 +95,8 @@ int action_store_load_all(struct action_store *store, PGconn *conn, char *err, s
     int rows = PQntuples(r);
     size_t strings_len = 0;
     for (int i = 0; i < rows; i++)
-        strings_len += (size_t)PQgetlength(r, i, 12) + (size_t)PQgetlength(r, i, 13) + (size_t)PQgetlength(r, i, 14) + 3;
+        strings_len += (size_t)PQgetlength(r, i, 12) + (size_t)PQgetlength(r, i, 13) + (size_t)PQgetlength(r, i, 14) +
+                       (size_t)PQgetlength(r, i, 15) + 4;
     struct action_snapshot_impl *s = calloc(1, sizeof(*s));
     if (s) {
         s->points = calloc(rows ? (size_t)rows : 1, sizeof(*s->points));
@@ -123,8 +127,8 @@ int action_store_load_all(struct action_store *store, PGconn *conn, char *err, s
         snprintf(p->city_code, sizeof p->city_code, "%s", PQgetvalue(r, i, 9));
         snprintf(p->main_city_code, sizeof p->main_city_code, "%s", PQgetvalue(r, i, 10));
         snprintf(p->epci_code, sizeof p->epci_code, "%s", PQgetvalue(r, i, 11));
-        const char **fields[] = {&p->name, &p->topics, &p->operators};
-        for (int k = 0; k < 3; k++) {
+        const char **fields[] = {&p->name, &p->topics, &p->operators, &p->finances};
+        for (int k = 0; k < 4; k++) {
             size_t n = (size_t)PQgetlength(r, i, 12 + k);
             memcpy(cursor, PQgetvalue(r, i, 12 + k), n);
             cursor[n] = '\0';

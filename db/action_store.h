@@ -20,6 +20,9 @@ struct action_point {
     const char *name;
     const char *topics;       /* comma list of topic uids, e.g. "health,school" */
     const char *operators;    /* comma list of operator organisations */
+    /* Finances per year as a JSON array text [{"year", "type", "amount", "real_amount"}]
+     * ("" when none); sensitive: national scopes with SCOPE_FLAG_FINANCES only. */
+    const char *finances;
 };
 
 struct action_snapshot {

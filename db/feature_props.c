@@ -3,42 +3,44 @@
 #include <stdio.h>
 
 const struct prop_key site_prop_keys[] = {
-    {"id", 'i', false},
-    {"name", 's', false},
-    {"status", 's', false},
-    {"resorbed", 'b', false},
-    {"field_type", 's', false},
-    {"color", 's', false},
-    {"field_type_id", 'i', false},
-    {"population", 'i', false},
-    {"water", 's', false},
-    {"built_at", 'd', false},
-    {"declared_at", 'd', false},
-    {"closed_at", 'd', false},
-    {"city_code", 's', false},
-    {"city_name", 's', false},
-    {"departement", 's', false},
-    {"address", 's', false}, /* site_props_emit_details: not in tiles */
-    {"owner_complaint", 'b', true},
-    {"justice_procedure", 'b', true},
-    {"justice_rendered", 'b', true},
-    {"justice_rendered_at", 'd', true},
-    {"police_status", 's', true},
-    {"police_requested_at", 'd', true},
-    {"police_granted_at", 'd', true},
-    {"bailiff", 's', true},
-    {"existing_litigation", 'b', true},
-    {"evacuation_under_time_limit", 'b', true},
-    {"insalubrity_order", 'b', true},
-    {"administrative_order_evacuation_at", 'd', true},
-    {NULL, 0, false},
+    {"id", 'i', false, 0},
+    {"name", 's', false, 0},
+    {"status", 's', false, 0},
+    {"resorbed", 'b', false, 0},
+    {"field_type", 's', false, 0},
+    {"color", 's', false, 0},
+    {"field_type_id", 'i', false, 0},
+    {"population", 'i', false, 0},
+    {"water", 's', false, 0},
+    {"built_at", 'd', false, 0},
+    {"declared_at", 'd', false, 0},
+    {"closed_at", 'd', false, 0},
+    {"city_code", 's', false, 0},
+    {"city_name", 's', false, 0},
+    {"departement", 's', false, 0},
+    {"address", 's', false, 0}, /* site_props_emit_details: not in tiles */
+    {"owners", 's', false, SCOPE_FLAG_OWNERS}, /* site_props_emit_details: JSON array text */
+    {"owner_complaint", 'b', true, 0},
+    {"justice_procedure", 'b', true, 0},
+    {"justice_rendered", 'b', true, 0},
+    {"justice_rendered_at", 'd', true, 0},
+    {"police_status", 's', true, 0},
+    {"police_requested_at", 'd', true, 0},
+    {"police_granted_at", 'd', true, 0},
+    {"bailiff", 's', true, 0},
+    {"existing_litigation", 'b', true, 0},
+    {"evacuation_under_time_limit", 'b', true, 0},
+    {"insalubrity_order", 'b', true, 0},
+    {"administrative_order_evacuation_at", 'd', true, 0},
+    {NULL, 0, false, 0},
 };
 
 const struct prop_key action_prop_keys[] = {
-    {"action_id", 'i', false}, {"name", 's', false},       {"location_type", 's', false},
-    {"site_id", 'i', false},   {"topics", 's', false},     {"started_at", 'd', false},
-    {"ended_at", 'd', false},  {"operators", 's', false},  {"departement", 's', false},
-    {NULL, 0, false},
+    {"action_id", 'i', false, 0}, {"name", 's', false, 0},       {"location_type", 's', false, 0},
+    {"site_id", 'i', false, 0},   {"topics", 's', false, 0},     {"started_at", 'd', false, 0},
+    {"ended_at", 'd', false, 0},  {"operators", 's', false, 0},  {"departement", 's', false, 0},
+    {"finances", 's', false, SCOPE_FLAG_FINANCES}, /* action_props_emit: JSON array text */
+    {NULL, 0, false, 0},
 };
 
 static void emit_date(const struct prop_sink *sink, const char *key, int32_t day)
@@ -106,13 +108,28 @@ void site_props_emit(const struct prop_sink *sink, const struct site_snapshot *s
         emit_justice(sink, &s->justice);
 }
 
-void site_props_emit_details(const struct prop_sink *sink, const struct site *s)
+void site_props_emit_details(const struct prop_sink *sink, const struct site *s, unsigned flags)
 {
     if (s->address && *s->address)
         sink->add_string(sink->ctx, "address", s->address);
+    if ((flags & SCOPE_FLAG_OWNERS) && s->owners)
+        sink->add_string(sink->ctx, "owners", s->owners);
 }
 
-void action_props_emit(const struct prop_sink *sink, const struct action_point *p)
+unsigned feature_flags(const struct scope *scope)
+{
+    if (scope->kind == SCOPE_PUBLIC)
+        return 0;
+    unsigned flags = scope->flags & (SCOPE_FLAG_OWNERS | SCOPE_FLAG_FINANCES);
+    return scope->kind == SCOPE_NATIONAL ? flags : flags & ~(unsigned)SCOPE_FLAG_FINANCES;
+}
+
+bool prop_key_granted(const struct prop_key *k, bool justice, unsigned flags)
+{
+    return (!k->sensitive || justice) && (k->flag & ~flags) == 0;
+}
+
+void action_props_emit(const struct prop_sink *sink, const struct action_point *p, unsigned flags)
 {
     sink->add_int(sink->ctx, "action_id", p->action_id);
     sink->add_string(sink->ctx, "name", p->name);
@@ -126,4 +143,6 @@ void action_props_emit(const struct prop_sink *sink, const struct action_point *
     if (*p->operators)
         sink->add_string(sink->ctx, "operators", p->operators);
     sink->add_string(sink->ctx, "departement", p->departement_code);
+    if ((flags & SCOPE_FLAG_FINANCES) && p->finances && *p->finances)
+        sink->add_string(sink->ctx, "finances", p->finances);
 }

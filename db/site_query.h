@@ -11,7 +11,7 @@
 struct site_record {
     atomic_int refs;
     struct site site;
-    char strings[]; /* name, address, city name, bailiff: NUL-terminated, back to back */
+    char strings[]; /* name, address, city name, bailiff, owners: NUL-terminated, back to back */
 };
 
 struct site_record_list {

@@ -53,6 +53,9 @@ struct site {
     const char *address;
     const char *city_name;
     struct site_justice justice; /* sensitive: only for scopes with SCOPE_FLAG_JUSTICE */
+    /* Active parcel owners as a JSON array text [{"name": ..., "type": ...}] (NULL: none);
+     * sensitive: only for scopes with SCOPE_FLAG_OWNERS. */
+    const char *owners;
 };
 
 struct field_type {

@@ -295,7 +295,8 @@ static int write_file(const struct export_query *q, const struct export_sources 
     const char *name = export_collection_name(q->collection);
     enum export_geometry geometry = q->collection == EXPORT_BOUNDARIES ? EXPORT_POLYGONS : EXPORT_POINTS;
     struct export_layer *l =
-        export_layer_create(q->format, q->collection, dir, name, q->crs, geometry, with_sensitive(q), err, errlen);
+        export_layer_create(q->format, q->collection, dir, name, q->crs, geometry, with_sensitive(q), feature_flags(q->scope),
+                            err, errlen);
     if (!l)
         return EXPORT_FAILED;
     int rc = export_write_features(q, src, sel, l, err, errlen);

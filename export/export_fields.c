@@ -20,6 +20,7 @@ static const struct export_label site_labels[] = {
     {"city_name", "Commune", "commune"},
     {"departement", "Département", "dept"},
     {"address", "Adresse", "adresse"},
+    {"owners", "Propriétaires", "proprios"},
     {"owner_complaint", "Dépôt de plainte par le propriétaire", "plainte"},
     {"justice_procedure", "Existence d'une procédure judiciaire", "procedure"},
     {"justice_rendered", "Décision de justice rendue", "decision"},
@@ -45,31 +46,32 @@ static const struct export_label action_labels[] = {
     {"ended_at", "Date de fin", "date_fin"},
     {"operators", "Opérateurs", "operateurs"},
     {"departement", "Département", "dept"},
+    {"finances", "Financements", "financemts"},
     {NULL, NULL, NULL},
 };
 
 static const struct prop_key boundary_keys[] = {
-    {"level", 's', false}, {"code", 's', false}, {"name", 's', false}, {NULL, 0, false}};
+    {"level", 's', false, 0}, {"code", 's', false, 0}, {"name", 's', false, 0}, {NULL, 0, false, 0}};
 
 static const struct export_label boundary_labels[] = {
     {"level", "Niveau", "niveau"}, {"code", "Code INSEE", "code"}, {"name", "Nom", "nom"}, {NULL, NULL, NULL}};
 
 /* `sensitive` marks the per-status counts that the public scope does not get. */
 static const struct prop_key territory_keys[] = {
-    {"level", 's', false},
-    {"code", 's', false},
-    {"name", 's', false},
-    {"sites", 'i', false},
-    {"population", 'i', false},
-    {"status_open", 'i', false},
-    {"status_closed", 'i', false},
-    {"status_closed_by_justice", 'i', true},
-    {"status_closed_by_pref_admin", 'i', true},
-    {"status_closed_by_city_admin", 'i', true},
-    {"status_resorbed", 'i', true},
-    {"status_other", 'i', true},
-    {"status_unknown", 'i', true},
-    {NULL, 0, false},
+    {"level", 's', false, 0},
+    {"code", 's', false, 0},
+    {"name", 's', false, 0},
+    {"sites", 'i', false, 0},
+    {"population", 'i', false, 0},
+    {"status_open", 'i', false, 0},
+    {"status_closed", 'i', false, 0},
+    {"status_closed_by_justice", 'i', true, 0},
+    {"status_closed_by_pref_admin", 'i', true, 0},
+    {"status_closed_by_city_admin", 'i', true, 0},
+    {"status_resorbed", 'i', true, 0},
+    {"status_other", 'i', true, 0},
+    {"status_unknown", 'i', true, 0},
+    {NULL, 0, false, 0},
 };
 
 static const struct export_label territory_labels[] = {

@@ -117,12 +117,12 @@ static int add_field(struct export_layer *l, const char *name, char kind, char *
     return OGR_FD_GetFieldCount(OGR_L_GetLayerDefn(l->layer)) - 1;
 }
 
-static int create_fields(struct export_layer *l, const struct crs_info *crs, bool with_sensitive, char *err,
-                         size_t errlen)
+static int create_fields(struct export_layer *l, const struct crs_info *crs, bool with_sensitive, unsigned flags,
+                         char *err, size_t errlen)
 {
     for (int i = 0; l->keys[i].name && i < MAX_KEYS; i++) {
         l->field_index[i] = -1;
-        if (l->keys[i].sensitive && !with_sensitive)
+        if ((l->keys[i].sensitive && !with_sensitive) || (l->keys[i].flag & ~flags))
             continue;
         const char *name = export_column_name(l->collection, l->keys[i].name, l->fmt->naming);
         if ((l->field_index[i] = add_field(l, name, l->keys[i].kind, err, errlen)) < 0)
@@ -154,8 +154,8 @@ static OGRSpatialReferenceH make_srs(const struct crs_info *crs)
 
 struct export_layer *export_layer_create(const struct export_format *fmt, enum export_collection collection,
                                          const char *dir, const char *layer_name, const struct crs_info *crs,
-                                         enum export_geometry geometry, bool with_sensitive, char *err,
-                                         size_t errlen)
+                                         enum export_geometry geometry, bool with_sensitive, unsigned flags,
+                                         char *err, size_t errlen)
 {
     export_gdal_init();
     GDALDriverH drv = GDALGetDriverByName(fmt->driver);
@@ -203,7 +203,7 @@ struct export_layer *export_layer_create(const struct export_format *fmt, enum e
         gdal_message("creating the layer", err, errlen);
         goto fail;
     }
-    if (create_fields(l, crs, with_sensitive, err, errlen) < 0)
+    if (create_fields(l, crs, with_sensitive, flags, err, errlen) < 0)
         goto fail;
     /* GeoPackage: one transaction instead of one per feature (a hundred times faster). */
     l->in_transaction = GDALDatasetTestCapability(l->ds, ODsCTransactions) &&

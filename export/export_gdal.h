@@ -20,12 +20,13 @@ enum export_geometry { EXPORT_POINTS, EXPORT_POLYGONS };
 void export_gdal_init(void);
 
 /* Creates dir/layer_name<extension> (dir is a /vsimem folder) with one layer named
- * layer_name in crs, and the fields of keys (sensitive ones only when with_sensitive).
+ * layer_name in crs, and the fields of keys (sensitive ones only when with_sensitive,
+ * those needing a flag (owners, finances) only when `flags` has it: feature_flags).
  * NULL with a message on failure. */
 struct export_layer *export_layer_create(const struct export_format *fmt, enum export_collection collection,
                                          const char *dir, const char *layer_name, const struct crs_info *crs,
-                                         enum export_geometry geometry, bool with_sensitive, char *err,
-                                         size_t errlen);
+                                         enum export_geometry geometry, bool with_sensitive, unsigned flags,
+                                         char *err, size_t errlen);
 
 /* A feature: begin, fill through the sink (valid until end), set its geometry, end. */
 const struct prop_sink *export_layer_begin(struct export_layer *l, long long fid);

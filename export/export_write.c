@@ -17,7 +17,8 @@ static void emit_bubble(const struct prop_sink *sink, const struct territory_bub
     sink->add_string(sink->ctx, "code", b->code);
     sink->add_string(sink->ctx, "name", b->name);
     sink->add_int(sink->ctx, "sites", b->sites);
-    sink->add_int(sink->ctx, "population", b->population);
+    if (b->population_shown)
+        sink->add_int(sink->ctx, "population", b->population);
     if (b->split_shown) {
         sink->add_int(sink->ctx, "status_open", b->open);
         sink->add_int(sink->ctx, "status_closed", b->closed);
@@ -102,11 +103,11 @@ int export_write_features(const struct export_query *q, const struct export_sour
             int status = site_status_on(s, day);
             const struct prop_sink *sink = export_layer_begin(l, s->id);
             site_props_emit(sink, src->sites, s, status < 0 ? SITE_UNKNOWN : status, day, justice);
-            site_props_emit_details(sink, s);
+            site_props_emit_details(sink, s, feature_flags(q->scope));
             break;
         }
         case EXPORT_ACTIONS:
-            action_props_emit(export_layer_begin(l, 0), sel->items[i]);
+            action_props_emit(export_layer_begin(l, 0), sel->items[i], feature_flags(q->scope));
             break;
         case EXPORT_TERRITORIES:
             emit_bubble(export_layer_begin(l, 0), &sel->bubbles[i]);

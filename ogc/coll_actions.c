@@ -66,7 +66,7 @@ static void actions_geometry(struct ogc_run *r, uint32_t item, struct ogc_writer
 
 static void actions_props(struct ogc_run *r, uint32_t item, const struct prop_sink *sink)
 {
-    action_props_emit(sink, &r->actions->points[item]);
+    action_props_emit(sink, &r->actions->points[item], r->flags);
 }
 
 static int actions_find(struct ogc_run *r, const char *fid, uint32_t *item)

@@ -14,10 +14,10 @@
 #include <string.h>
 
 static const struct prop_key boundary_keys[] = {
-    {"level", 's', false},
-    {"code", 's', false},
-    {"name", 's', false},
-    {NULL, 0, false},
+    {"level", 's', false, 0},
+    {"code", 's', false, 0},
+    {"name", 's', false, 0},
+    {NULL, 0, false, 0},
 };
 
 /* GEOS for the exact S_INTERSECTS test of polygons, started on first use; each filter

@@ -14,12 +14,12 @@
 #include <string.h>
 
 static const struct prop_key cluster_keys[] = {
-    {"cluster", 'b', false},
-    {"cluster_id", 'i', false},
-    {"point_count", 'i', false},
-    {"point_count_abbreviated", 's', false},
-    {"population", 'i', false},
-    {NULL, 0, false},
+    {"cluster", 'b', false, 0},
+    {"cluster_id", 'i', false, 0},
+    {"point_count", 'i', false, 0},
+    {"point_count_abbreviated", 's', false, 0},
+    {"population", 'i', false, 0},
+    {NULL, 0, false, 0},
 };
 
 static int open_clusters(struct ogc_run *r, int *status, char *err, size_t errlen)
@@ -112,7 +112,7 @@ static void clusters_props(struct ogc_run *r, uint32_t ref, const struct prop_si
         int status = site_status_on(s, r->filter.day);
         sink->add_bool(sink->ctx, "cluster", false);
         site_props_emit(sink, r->sites, s, status < 0 ? SITE_UNKNOWN : status, r->filter.day, r->justice);
-        site_props_emit_details(sink, s);
+        site_props_emit_details(sink, s, r->flags);
         return;
     }
     struct cluster_info ci;

@@ -80,7 +80,7 @@ static void sites_props(struct ogc_run *r, uint32_t item, const struct prop_sink
     const struct site *s = r->sites->sites[item];
     int status = site_status_on(s, r->filter.day);
     site_props_emit(sink, r->sites, s, status < 0 ? SITE_UNKNOWN : status, r->filter.day, r->justice);
-    site_props_emit_details(sink, s);
+    site_props_emit_details(sink, s, r->flags);
 }
 
 static int sites_find(struct ogc_run *r, const char *fid, uint32_t *item)

@@ -13,14 +13,14 @@
 #include <string.h>
 
 static const struct prop_key territory_keys[] = {
-    {"level", 's', false},
-    {"code", 's', false},
-    {"name", 's', false},
-    {"sites", 'i', false},
-    {"population", 'i', false},
-    {"status_open", 'i', false},
-    {"status_closed", 'i', false},
-    {NULL, 0, false},
+    {"level", 's', false, 0},
+    {"code", 's', false, 0},
+    {"name", 's', false, 0},
+    {"sites", 'i', false, 0},
+    {"population", 'i', false, 0},
+    {"status_open", 'i', false, 0},
+    {"status_closed", 'i', false, 0},
+    {NULL, 0, false, 0},
 };
 
 struct bubble_copy {
@@ -139,7 +139,8 @@ static void territories_props(struct ogc_run *r, uint32_t item, const struct pro
     sink->add_string(sink->ctx, "code", b->code);
     sink->add_string(sink->ctx, "name", b->name);
     sink->add_int(sink->ctx, "sites", b->sites);
-    sink->add_int(sink->ctx, "population", b->population);
+    if (b->population_shown)
+        sink->add_int(sink->ctx, "population", b->population);
     if (b->split_shown) {
         sink->add_int(sink->ctx, "status_open", b->open);
         sink->add_int(sink->ctx, "status_closed", b->closed);

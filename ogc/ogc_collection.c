@@ -25,7 +25,7 @@ const struct ogc_collection *ogc_collection_find(const char *id, const struct sc
 const struct prop_key *ogc_collection_key(const struct ogc_collection *c, const struct ogc_run *r, const char *key)
 {
     for (const struct prop_key *k = c->keys; k->name; k++)
-        if (!strcmp(k->name, key) && (!k->sensitive || r->justice))
+        if (!strcmp(k->name, key) && prop_key_granted(k, r->justice, r->flags))
             return k;
     return NULL;
 }

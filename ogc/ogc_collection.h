@@ -40,6 +40,7 @@ struct ogc_run {
     const struct request *req;
     const struct scope *scope;
     bool justice; /* sensitive fields may be shown */
+    unsigned flags; /* feature_flags: owners, finances */
     const struct site_snapshot *sites;
     const struct action_snapshot *actions;
     const struct boundary_set *boundaries;

@@ -146,7 +146,7 @@ int ogc_filter_parse(const struct request *req, const struct ogc_collection *c, 
     }
     buf_init(&f->text, 1u << 20);
     for (const struct prop_key *k = c->keys; k->name && f->nq < MAX_QUERYABLES - 1; k++) {
-        if (k->sensitive && !r->justice)
+        if (!prop_key_granted(k, r->justice, r->flags))
             continue;
         f->kind[f->nq] = k->kind;
         f->q[f->nq++] = (struct cql2_queryable){k->name, type_of(k->kind)};

@@ -165,7 +165,7 @@ json_t *ogc_queryables_doc(const struct ogc_run *r, const struct ogc_collection 
                         json_pack("{s:s,s:s}", "$ref", "https://geojson.org/schema/Geometry.json", "title",
                                   "the feature's geometry"));
     for (const struct prop_key *k = c->keys; k->name; k++) {
-        if (k->sensitive && !r->justice)
+        if (!prop_key_granted(k, r->justice, r->flags))
             continue;
         json_t *p;
         switch (k->kind) {

@@ -138,6 +138,7 @@ void handle_ogc(struct request *req, struct response *res)
     }
     struct ogc_run run = {.req = req, .scope = &req->scope};
     run.justice = req->scope.kind != SCOPE_PUBLIC && (req->scope.flags & SCOPE_FLAG_JUSTICE);
+    run.flags = feature_flags(&req->scope);
     run.sites = site_store_acquire(ctx->sites);
     run.actions = action_store_acquire(ctx->actions);
     run.boundaries = atomic_load(&ctx->boundaries);

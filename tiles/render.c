@@ -301,7 +301,7 @@ static void encode_action(struct mvt_layer *layer, const struct action_point *p,
     mvt_feature_set_id(f, (uint64_t)p->action_id * 1000u + ordinal);
     mvt_feature_add_point(f, px, py);
     struct prop_sink sink = mvt_sink(f);
-    action_props_emit(&sink, p);
+    action_props_emit(&sink, p, 0); /* tiles carry no finances (TileJSON lists none) */
     mvt_feature_end(f);
 }
 

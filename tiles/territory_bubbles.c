@@ -353,28 +353,27 @@ void territory_cache_clear(void)
 
 /* --- encoding --- */
 
-static void encode_bubble(struct mvt_layer *layer, int level, const struct territory_point *p,
-                          const struct bubble_counts *c, double px, double py, bool public_scope, bool split_shown)
+static void encode_bubble(struct mvt_layer *layer, const struct territory_bubble *b, double px, double py)
 {
     struct mvt_feature *f = mvt_layer_begin_feature(layer, MVT_POINT);
     if (!f)
         return;
     mvt_feature_add_point(f, px, py);
-    mvt_feature_add_string(f, "level", level_names[level]);
-    mvt_feature_add_string(f, "code", p->code);
-    mvt_feature_add_string(f, "name", p->name);
-    mvt_feature_add_uint(f, "sites", c->sites);
-    mvt_feature_add_uint(f, "population", (uint64_t)c->population);
-    uint32_t open = c->status[SITE_OPEN], closed = c->sites - open;
-    if (split_shown) {
-        mvt_feature_add_uint(f, "status_open", open);
-        mvt_feature_add_uint(f, "status_closed", closed);
+    mvt_feature_add_string(f, "level", b->level_name);
+    mvt_feature_add_string(f, "code", b->code);
+    mvt_feature_add_string(f, "name", b->name);
+    mvt_feature_add_uint(f, "sites", b->sites);
+    if (b->population_shown)
+        mvt_feature_add_uint(f, "population", (uint64_t)b->population);
+    if (b->split_shown) {
+        mvt_feature_add_uint(f, "status_open", b->open);
+        mvt_feature_add_uint(f, "status_closed", b->closed);
     }
-    if (!public_scope) {
+    if (b->status) {
         char key[48];
         for (int s = 0; s < SITE_STATUS_COUNT; s++) {
             snprintf(key, sizeof key, "status_%s", site_status_name((enum site_status)s));
-            mvt_feature_add_uint(f, key, c->status[s]);
+            mvt_feature_add_uint(f, key, b->status[s]);
         }
     }
     mvt_feature_end(f);
@@ -395,28 +394,124 @@ static bool public_filter_too_fine(const struct site_filter *f)
     return false;
 }
 
+/* What a public status filter asks for, answered from the unfiltered aggregate so that
+ * the filtered count is one side of a split the public is shown anyway: a filtered
+ * aggregate would show a bubble's open count where the closed part (total minus open)
+ * is 1-4 sites and so give it away. Only open, closed (every closing status) or both
+ * are answered; a single closing reason or `resorbed` gets nothing. */
+enum public_part { PART_ALL, PART_OPEN, PART_CLOSED, PART_REFUSED };
+
+static enum public_part public_part_of(const struct site_filter *f)
+{
+    if (!f->has_status)
+        return PART_ALL;
+    unsigned open = 1u << SITE_OPEN, closed = ((1u << SITE_STATUS_COUNT) - 1) & ~open;
+    if (f->want_resorbed)
+        return PART_REFUSED;
+    if (f->status_mask == (open | closed))
+        return PART_ALL;
+    if (f->status_mask == open)
+        return PART_OPEN;
+    if (f->status_mask == closed)
+        return PART_CLOSED;
+    return PART_REFUSED;
+}
+
+/* The counts the public is given of bubble i under `part`; false when it gets no bubble. */
+static bool public_view(const struct aggregate *a, int level, uint32_t i, enum public_part part,
+                        struct territory_bubble *b)
+{
+    if (!public_shows(a, level, i, part != PART_ALL))
+        return false;
+    b->split_shown = public_shows(a, level, i, true);
+    b->population_shown = part == PART_ALL; /* no per-status population: it would be a small part's */
+    if (part == PART_OPEN) {
+        b->sites = b->open;
+        b->closed = 0;
+    } else if (part == PART_CLOSED) {
+        b->sites = b->closed;
+        b->open = 0;
+    }
+    return b->sites > 0;
+}
+
+/* A public territory filter (région or département) chooses bubbles of the unfiltered
+ * aggregate, so that a région bubble never becomes one département's count (a
+ * département withheld by the secondary suppression would show as its région). */
+static bool public_territory_selects(const struct aggregate *a, const struct territory_points *tp,
+                                     const struct site_filter *f, int level, uint32_t i)
+{
+    if (!f->n_territories)
+        return true;
+    const char *code = tp->items[level][i].code;
+    long parent = level == BUBBLE_DEPARTEMENT ? a->public_cells[BUBBLE_DEPARTEMENT][i].parent : -1;
+    for (size_t k = 0; k < f->n_territories; k++) {
+        const struct territory_ref *t = &f->territories[k];
+        if (t->level == TERRITORY_REGION && level == BUBBLE_REGION && !strcmp(t->code, code))
+            return true;
+        if (t->level == TERRITORY_REGION && parent >= 0 && !strcmp(t->code, tp->items[BUBBLE_REGION][parent].code))
+            return true;
+        if (t->level == TERRITORY_DEPARTEMENT && level == BUBBLE_DEPARTEMENT && !strcmp(t->code, code))
+            return true;
+    }
+    return false;
+}
+
+/* The aggregate a request reads: a public one drops its status and territory filters
+ * (public_part_of, public_territory_selects). */
+static struct aggregate *acquire_for(const struct site_snapshot *snap, const struct site_filter *f,
+                                     const struct scope *scope, const struct territory_points *tp)
+{
+    if (scope->kind != SCOPE_PUBLIC)
+        return aggregate_acquire(snap, f, scope, tp);
+    struct site_filter unfiltered = *f;
+    unfiltered.has_status = false;
+    unfiltered.status_mask = 0;
+    unfiltered.want_resorbed = false;
+    unfiltered.n_territories = 0;
+    return aggregate_acquire(snap, &unfiltered, scope, tp);
+}
+
+/* Bubble i of `level` as this scope sees it; false when it sees none. */
+static bool bubble_view(const struct aggregate *a, const struct territory_points *tp, int level, uint32_t i,
+                        const struct scope *scope, const struct site_filter *f, enum public_part part,
+                        struct territory_bubble *b)
+{
+    const struct territory_point *p = &tp->items[level][i];
+    const struct bubble_counts *c = &a->counts[level][i];
+    bool public_scope = scope->kind == SCOPE_PUBLIC;
+    *b = (struct territory_bubble){
+        .level = level, .level_name = level_names[level], .code = p->code, .name = p->name,
+        .lon = p->lon, .lat = p->lat, .sites = c->sites, .population = c->population,
+        .open = c->status[SITE_OPEN], .closed = c->sites - c->status[SITE_OPEN],
+        .status = public_scope ? NULL : c->status, .split_shown = true, .population_shown = true,
+    };
+    if (!p->located)
+        return false;
+    return !public_scope || (public_territory_selects(a, tp, f, level, i) && public_view(a, level, i, part, b));
+}
+
 int territory_layer_render(const struct tile_request *rq, const struct tile_sources *src, struct mvt_tile *tile,
                            size_t *features)
 {
     *features = 0;
     int level = territory_bubble_level(rq->z, rq->scope);
     const struct territory_points *tp = src->territories;
-    if (level < 0 || !tp || (rq->scope->kind == SCOPE_PUBLIC && public_filter_too_fine(rq->filter)))
+    bool public_scope = rq->scope->kind == SCOPE_PUBLIC;
+    enum public_part part = public_scope ? public_part_of(rq->filter) : PART_ALL;
+    if (level < 0 || !tp || (public_scope && (public_filter_too_fine(rq->filter) || part == PART_REFUSED)))
         return 0;
-    struct aggregate *a = aggregate_acquire(src->sites, rq->filter, rq->scope, tp);
+    struct aggregate *a = acquire_for(src->sites, rq->filter, rq->scope, tp);
     if (!a)
         return -1;
-    bool public_scope = rq->scope->kind == SCOPE_PUBLIC;
     struct mvt_layer *layer = NULL;
     int rc = 0;
     for (size_t k = 0; k < a->n_used[level]; k++) {
-        uint32_t i = a->used[level][k];
-        const struct territory_point *p = &tp->items[level][i];
-        const struct bubble_counts *c = &a->counts[level][i];
-        if (!p->located || (public_scope && !public_shows(a, level, i, false)))
+        struct territory_bubble b;
+        if (!bubble_view(a, tp, level, a->used[level][k], rq->scope, rq->filter, part, &b))
             continue;
         double px, py;
-        if (!tile_lonlat_to_pixel(rq->z, rq->x, rq->y, TILE_EXTENT, p->lon, p->lat, &px, &py) ||
+        if (!tile_lonlat_to_pixel(rq->z, rq->x, rq->y, TILE_EXTENT, b.lon, b.lat, &px, &py) ||
             px < -TERRITORY_BUBBLE_BUFFER || px > TILE_EXTENT + TERRITORY_BUBBLE_BUFFER ||
             py < -TERRITORY_BUBBLE_BUFFER || py > TILE_EXTENT + TERRITORY_BUBBLE_BUFFER)
             continue;
@@ -424,7 +519,7 @@ int territory_layer_render(const struct tile_request *rq, const struct tile_sour
             rc = -1;
             break;
         }
-        encode_bubble(layer, level, p, c, px, py, public_scope, !public_scope || public_shows(a, level, i, true));
+        encode_bubble(layer, &b, px, py);
     }
     *features = layer ? mvt_layer_feature_count(layer) : 0;
     aggregate_release(a);
@@ -436,24 +531,17 @@ int territory_bubbles_visit(const struct site_snapshot *snap, const struct terri
                             bool (*visit)(const struct territory_bubble *b, void *arg), void *arg)
 {
     bool public_scope = scope->kind == SCOPE_PUBLIC;
-    if (!tp || level < 0 || level >= BUBBLE_LEVELS || (public_scope && (level == BUBBLE_CITY || public_filter_too_fine(f))))
+    enum public_part part = public_scope ? public_part_of(f) : PART_ALL;
+    if (!tp || level < 0 || level >= BUBBLE_LEVELS ||
+        (public_scope && (level == BUBBLE_CITY || public_filter_too_fine(f) || part == PART_REFUSED)))
         return 0;
-    struct aggregate *a = aggregate_acquire(snap, f, scope, tp);
+    struct aggregate *a = acquire_for(snap, f, scope, tp);
     if (!a)
         return -1;
     for (size_t k = 0; k < a->n_used[level]; k++) {
-        uint32_t i = a->used[level][k];
-        const struct territory_point *p = &tp->items[level][i];
-        const struct bubble_counts *c = &a->counts[level][i];
-        if (!p->located || (public_scope && !public_shows(a, level, i, false)))
+        struct territory_bubble b;
+        if (!bubble_view(a, tp, level, a->used[level][k], scope, f, part, &b))
             continue;
-        struct territory_bubble b = {
-            .level = level, .level_name = level_names[level], .code = p->code, .name = p->name,
-            .lon = p->lon, .lat = p->lat, .sites = c->sites, .population = c->population,
-            .open = c->status[SITE_OPEN], .closed = c->sites - c->status[SITE_OPEN],
-            .status = public_scope ? NULL : c->status,
-        };
-        b.split_shown = !public_scope || public_shows(a, level, i, true);
         if (!visit(&b, arg))
             break;
     }

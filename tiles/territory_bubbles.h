@@ -17,6 +17,13 @@
  *   split is withheld when either part is between 1 and public_min_count - 1 (both go,
  *   since sites - open = closed). A public request filtered on a commune or an EPCI
  *   (territory=city:…, epci:…) gets no bubble: it would be that commune's count.
+ * - A public status filter is answered from the unfiltered aggregate: only `open`,
+ *   `closed` (every closing status) or both are answered, a bubble appears under
+ *   `open` or `closed` only where its split is shown, its `sites` is that part, and it
+ *   has no `population` (none per status is kept): otherwise a bubble's total minus its
+ *   filtered count would be a withheld part of 1-4 sites. A public région or département
+ *   filter likewise selects bubbles of the unfiltered aggregate (the région's own bubble
+ *   only for territory=region:…) instead of recounting.
  * - Aggregates are computed once per (snapshot version, filters, counting scope) over
  *   all sites and kept in a small LRU (TERRITORY_CACHE_ENTRIES); the public and national
  *   scopes share one (same sites counted, suppression happens when encoding). Thread-safe.
@@ -74,6 +81,7 @@ struct territory_bubble {
     double lon, lat;        /* the territory's reference point */
     uint32_t sites;
     int64_t population;
+    bool population_shown;  /* false for a public answer under a status filter */
     bool split_shown;       /* status_open/status_closed may be given (public suppression) */
     uint32_t open, closed;
     const uint32_t *status; /* per enum site_status; NULL for the public scope */

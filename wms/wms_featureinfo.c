@@ -117,7 +117,7 @@ static json_t *site_feature(const struct site_snapshot *snap, const struct site 
     bool justice = (scope->flags & SCOPE_FLAG_JUSTICE) && scope->kind != SCOPE_PUBLIC;
     if (props) {
         site_props_emit(&sink, snap, s, site_status_on(s, flt->day), flt->day, justice);
-        site_props_emit_details(&sink, s);
+        site_props_emit_details(&sink, s, feature_flags(scope));
     }
     return feature(json_integer(s->id), s->lon, s->lat, props);
 }
@@ -158,7 +158,7 @@ static void query_actions(const struct click *c, double tol, const struct wms_so
         json_t *props = json_object();
         struct prop_sink sink = {props, json_sink_string, json_sink_int, json_sink_bool};
         if (props)
-            action_props_emit(&sink, p);
+            action_props_emit(&sink, p, feature_flags(scope));
         hits_add(h, d, feature(json_integer(p->action_id), p->lon, p->lat, props));
     }
 }
@@ -216,8 +216,10 @@ static bool visit_bubble(const struct territory_bubble *b, void *arg)
     if (dist > style_step_radius(q->st->bubble_steps, q->st->n_bubble_steps, b->sites) + WMS_INFO_TOLERANCE_PX)
         return true;
     static const char *const levels[] = {"region", "departement", "city"};
-    json_t *props = json_pack("{s:s,s:s,s:s?,s:I,s:I}", "level", levels[b->level], "code", b->code, "name", b->name,
-                              "sites", (json_int_t)b->sites, "population", (json_int_t)b->population);
+    json_t *props = json_pack("{s:s,s:s,s:s?,s:I}", "level", levels[b->level], "code", b->code, "name", b->name,
+                              "sites", (json_int_t)b->sites);
+    if (props && b->population_shown)
+        json_object_set_new(props, "population", json_integer(b->population));
     if (props && b->split_shown) {
         json_object_set_new(props, "status_open", json_integer(b->open));
         json_object_set_new(props, "status_closed", json_integer(b->closed));

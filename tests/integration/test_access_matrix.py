@@ -29,7 +29,8 @@ from tiles_util import decode, tile_of
 JUSTICE = {"owner_complaint", "justice_procedure", "justice_rendered", "justice_rendered_at", "police_status",
            "police_requested_at", "police_granted_at", "bailiff", "existing_litigation",
            "evacuation_under_time_limit", "insalubrity_order", "administrative_order_evacuation_at"}
-# Owners and finances have no field in any output yet: any name like these is a leak.
+# No case of the matrix rows has the owners or finances flag: any name like these is a
+# leak there (the flags are proved by test_owners_and_finances_follow_their_flags).
 OTHER_SENSITIVE = re.compile(r'"(owner_name|owners?|parcel_owners?|finances?|amount|real_amount)"')
 WORLD = "bbox=-180,-85,180,85"
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -130,8 +131,13 @@ class Truth:
                                 ORDER BY s.shantytown_id""")
         self.outside = {r[0]: r for r in outside}
         self.deps = None if case.deps_sql is None else {r[0] for r in sql(dsn, case.deps_sql)}
-        self.actions = {r[0] for r in sql(dsn, "SELECT action_id FROM actions WHERE " + (
-            "TRUE" if self.deps is None else f"fk_departement IN ({case.deps_sql})"))}
+        # Actions on the map: eti actions at their addresses, sur_site actions at their
+        # sites (logement and autre actions have no point), scoped by the action's département.
+        self.actions = {r[0] for r in sql(dsn, """SELECT a.action_id FROM actions a WHERE (
+            (a.location_type = 'eti' AND EXISTS (SELECT 1 FROM action_addresses ad WHERE ad.fk_action = a.action_id))
+            OR (a.location_type = 'sur_site' AND EXISTS (SELECT 1 FROM action_shantytowns x
+                                                         WHERE x.fk_action = a.action_id)))
+            AND """ + ("TRUE" if self.deps is None else f"a.fk_departement IN ({case.deps_sql})"))}
 
 
 @pytest.fixture(scope="module")
@@ -353,7 +359,7 @@ def test_ogc_items_and_fids(srv, row):
     assert status == 200
     for f in actions["features"]:
         assert truth.deps is None or f["properties"]["departement"] in truth.deps
-    assert {f["properties"]["action_id"] for f in actions["features"]} <= truth.actions
+    assert {f["properties"]["action_id"] for f in actions["features"]} == truth.actions, case.name
     status, clusters = all_items(srv, row, "clusters", "&zoom=3")
     assert status == 200
     assert sum(f["properties"].get("point_count", 1) for f in clusters["features"]) == len(truth.sites)
@@ -550,3 +556,174 @@ def test_an_edit_out_of_scope_changes_no_scoped_etag(srv, rows, demo_dsn):
         with psycopg2.connect(demo_dsn) as conn, conn.cursor() as cur:
             cur.execute("UPDATE shantytowns SET population_total = %s WHERE shantytown_id = %s",
                         (population, site[0]))
+
+
+PUBLIC_MIN = 5  # the server's default public_min_count (matrix_conf sets none)
+PUBLIC_QUERIES = ("", "&status=open", "&status=closed", "&status=open,closed", "&territory=region:11",
+                  "&territory=departement:93", "&status=open&territory=region:11", "&status=closed&territory=region:84")
+
+
+def public_truth(dsn):
+    """SQL truth per (level, code): (all sites, open sites), région and département."""
+    truth = {}
+    for code, region, total, opened in sql(dsn, """SELECT c.fk_departement, d.fk_region, count(*),
+                                                     count(*) FILTER (WHERE s.status = 'open')
+                                                   FROM shantytowns s JOIN cities c ON c.code = s.fk_city
+                                                   JOIN departements d ON d.code = c.fk_departement GROUP BY 1, 2"""):
+        truth[("departement", code)] = (total, opened, region)
+        t, o, _ = truth.get(("region", region), (0, 0, None))
+        truth[("region", region)] = (t + total, o + opened, None)
+    return truth
+
+
+def expected_part(truth, key, query):
+    total, opened, _ = truth[key]
+    if "status=open," in query or "status=" not in query:
+        return total
+    return opened if "status=open" in query else total - opened
+
+
+def test_public_answers_give_no_small_difference(srv, demo_dsn, tmp_path):
+    """Every public answer, with and without status or territory filters: each shown count
+    equals SQL, and no difference of two shown counts (the same territory filtered and
+    unfiltered, a région and its shown départements) is a small count (1 to 4): that
+    difference would be a withheld part (the closed sites beside a shown open count)."""
+    truth = public_truth(demo_dsn)
+    shown = {}  # (query, level, code) -> the SQL truth of the count shown
+    for query in PUBLIC_QUERIES:
+        status, _, body = get(srv, f"/ogc/collections/territories/items?limit=10000{query}", {})
+        assert status == 200, (query, body[:200])
+        features = json.loads(body)["features"]
+        if "status=" in query and "status=open," not in query:  # no per-status population to suppress
+            assert all("population" not in f["properties"] for f in features), query
+        for f in features:
+            p = f["properties"]
+            key = (p["level"], p["code"])
+            assert p["level"] in ("region", "departement") and key in truth, (query, key)
+            assert p["sites"] == expected_part(truth, key, query) >= PUBLIC_MIN, (query, key, p["sites"])
+            shown[(query, *key)] = p["sites"]
+            if "status_open" in p:
+                assert (p["status_open"], p["status_closed"]) in (
+                    (truth[key][1], truth[key][0] - truth[key][1]), (p["sites"], 0), (0, p["sites"])), (query, key)
+                shown[(query + "#open", *key)] = p["status_open"]
+                shown[(query + "#closed", *key)] = p["status_closed"]
+    by_territory = {}
+    for (query, level, code), n in shown.items():
+        by_territory.setdefault((level, code), []).append((query, n))
+    for key, answers in by_territory.items():  # the same territory in two answers
+        for qa, a in answers:
+            for qb, b in answers:
+                assert not 0 < abs(a - b) < PUBLIC_MIN, (key, qa, a, qb, b)
+    for (query, level, code), n in shown.items():  # a région minus its shown départements
+        if level != "region" or n == 0:
+            continue
+        deps = sum(m for (q, lv, c), m in shown.items()
+                   if q == query and lv == "departement" and truth[("departement", c)][2] == code)
+        assert not 0 < n - deps < PUBLIC_MIN, (query, code, n, deps)
+    # Tiles carry the same bubbles: the z0 tile under the viewer's default filter.
+    status, _, body = get(srv, "/tiles/territories/0/0/0.mvt?status=open", {})
+    assert status in (200, 204)
+    layers = decode(tmp_path, 0, 0, 0, body) if status == 200 and body else {}
+    tile = {f["code"]: f["sites"] for f in layers.get("territories", [])}
+    assert tile == {c: n for (q, lv, c), n in shown.items() if q == "&status=open" and lv == "region"}
+
+
+FLAG_CASES = [  # scope, flags, owners shown, finances shown (finances are national only)
+    ("national", "owners,finances", True, True),
+    ("national", "owners", True, False),
+    ("national", "justice", False, False),
+    ("departement:93", "owners,finances", True, False),
+]
+
+
+def owners_truth(dsn):
+    out = {}
+    for site, name, kind in sql(dsn, """SELECT o.fk_shantytown, o.owner_name, t.label FROM shantytown_parcel_owners o
+                                         LEFT JOIN owner_types t ON t.owner_type_id = o.fk_owner_type
+                                         WHERE o.active ORDER BY o.shantytown_parcel_owner_id"""):
+        out.setdefault(site, []).append({"name": name, "type": kind})
+    return out
+
+
+def finances_truth(dsn):
+    out = {}
+    for action, year, kind, amount, real in sql(dsn, """SELECT fk_action, year, fk_action_finance_type, amount,
+                                                         real_amount FROM action_finances
+                                                         ORDER BY fk_action, year, fk_action_finance_type,
+                                                         action_finance_id"""):
+        out.setdefault(action, []).append((year, kind, float(amount), None if real is None else float(real)))
+    return out
+
+
+@pytest.mark.parametrize("scope,flags,owners,finances", FLAG_CASES)
+def test_owners_and_finances_follow_their_flags(srv, mint, demo_dsn, scope, flags, owners, finances):
+    """Owners (active parcel owners of a site) only with the owners flag, finances of an
+    action only for a national scope with the finances flag, equal to SQL, in OGC items,
+    queryables and exports alike."""
+    headers = {"Authorization": "Bearer " + mint(scope, "--flags", flags)}
+    owner_rows, finance_rows = owners_truth(demo_dsn), finances_truth(demo_dsn)
+    status, _, body = get(srv, "/ogc/collections/sites/items?limit=10000", headers)
+    assert status == 200
+    sites = json.loads(body)["features"]
+    assert sites and any(f["id"] in owner_rows for f in sites)
+    for f in sites:
+        got = f["properties"].get("owners")
+        if owners and f["id"] in owner_rows:
+            assert json.loads(got) == owner_rows[f["id"]], f["id"]
+        else:
+            assert got is None, (scope, flags, f["id"])
+    status, _, body = get(srv, "/ogc/collections/actions/items?limit=10000", headers)
+    assert status == 200
+    actions = json.loads(body)["features"]
+    assert any(f["properties"]["action_id"] in finance_rows for f in actions)
+    for f in actions:
+        got, aid = f["properties"].get("finances"), f["properties"]["action_id"]
+        if finances and aid in finance_rows:
+            assert [(x["year"], x["type"], float(x["amount"]), None if x["real_amount"] is None
+                     else float(x["real_amount"])) for x in json.loads(got)] == finance_rows[aid], aid
+        else:
+            assert got is None, (scope, flags, aid)
+    for coll, key, column, shown in (("sites", "owners", "Propriétaires", owners),
+                                     ("actions", "finances", "Financements", finances)):
+        status, _, body = get(srv, f"/ogc/collections/{coll}/queryables", headers)
+        assert status == 200 and (key in json.loads(body)["properties"]) == shown, (coll, key)
+        status, _, body = get(srv, f"/export/{coll}.csv", headers)
+        assert status == 200, body[:200]
+        rows_ = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+        assert (column in rows_[0]) == shown, (coll, rows_[0])  # csv columns have French labels
+        if shown:
+            col, truth = rows_[0].index(column), owner_rows if coll == "sites" else finance_rows
+            filled = [r for r in rows_[1:] if r and r[col]]
+            assert filled and len(filled) == sum(1 for r in rows_[1:] if r and int(r[0]) in truth)
+
+
+def test_an_owner_change_reaches_the_outputs(srv, mint, demo_dsn):
+    """Owners stay live: a change of shantytown_parcel_owners reaches GeoJSON (restored after)."""
+    headers = {"Authorization": "Bearer " + mint("national", "--flags", "owners")}
+    owner_id, site, name = sql(demo_dsn, """SELECT shantytown_parcel_owner_id, fk_shantytown, owner_name
+                                            FROM shantytown_parcel_owners WHERE active
+                                            ORDER BY shantytown_parcel_owner_id LIMIT 1""")[0]
+    conn = psycopg2.connect(demo_dsn)
+    conn.autocommit = True
+
+    def owners_now():
+        status, _, body = get(srv, f"/ogc/collections/sites/items/{site}", headers)
+        assert status == 200
+        return json.loads(json.loads(body)["properties"].get("owners") or "[]")
+    try:
+        with conn.cursor() as cur:
+            cur.execute("UPDATE shantytown_parcel_owners SET owner_name = %s WHERE shantytown_parcel_owner_id = %s",
+                        ("SCI Matrice " + secrets.token_hex(3), owner_id))
+        deadline = time.time() + 15
+        while not any(o["name"].startswith("SCI Matrice") for o in owners_now()) and time.time() < deadline:
+            time.sleep(0.2)
+        assert any(o["name"].startswith("SCI Matrice") for o in owners_now())
+    finally:
+        with conn.cursor() as cur:
+            cur.execute("UPDATE shantytown_parcel_owners SET owner_name = %s WHERE shantytown_parcel_owner_id = %s",
+                        (name, owner_id))
+        conn.close()
+    deadline = time.time() + 15
+    while any(o["name"].startswith("SCI Matrice") for o in owners_now()) and time.time() < deadline:
+        time.sleep(0.2)
+    assert not any(o["name"].startswith("SCI Matrice") for o in owners_now())
